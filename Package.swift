@@ -1,0 +1,122 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency direction (arrows point at dependencies, no cycles):
+//   TugAPIMachinery ← TugAPI ← TugStorage ← TugStorageSQLite ← TugRegistry ← TugAPIServer ← TugCLI ← tug
+//   TugAPIMachinery ← TugClient ← TugCLI
+// See ../shared/design/architecture.md and style.md.
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tugboat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tug", targets: ["tug"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // X.509 generation for the cluster CA and serving certificate (in-process, no openssl shell-out).
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        .target(
+            name: "TugAPIMachinery",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugAPI",
+            dependencies: ["TugAPIMachinery"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugStorage",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugStorageSQLite",
+            dependencies: [
+                "TugStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugRegistry",
+            dependencies: [
+                "TugAPIMachinery", "TugAPI", "TugStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugAPIServer",
+            dependencies: [
+                "TugAPIMachinery", "TugAPI", "TugRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugClient",
+            dependencies: [
+                "TugAPIMachinery",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugCLI",
+            dependencies: [
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "tug", dependencies: ["TugCLI"], swiftSettings: strict),
+
+        .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
+        .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
+        .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
+        .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
+        .testTarget(
+            name: "TugAPIServerTests",
+            dependencies: [
+                "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

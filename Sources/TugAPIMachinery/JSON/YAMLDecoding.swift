@@ -1,0 +1,48 @@
+import Yams
+
+/// YAML (a JSON superset) to `JSONValue`, for `application/apply-patch+yaml` and `application/yaml` bodies.
+public enum YAMLDecoding {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func decode(_ text: String) throws(Failure) -> JSONValue {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw Failure(description: "error converting YAML to JSON: \(error)")
+        }
+        guard let node else { return .null }
+        return try convert(node, depth: 0)
+    }
+
+    private static func convert(_ node: Node, depth: Int) throws(Failure) -> JSONValue {
+        guard depth < 256 else { throw Failure(description: "YAML nested too deeply") }
+        switch node {
+        case .scalar(let scalar):
+            switch scalar.tag.description {
+            case Tag.Name.null.rawValue: return .null
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
+            case Tag.Name.int.rawValue: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
+            case Tag.Name.float.rawValue:
+                guard let d = node.float, d.isFinite else { return .string(scalar.string) }
+                return .double(d)
+            default: return .string(scalar.string)
+            }
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping {
+                guard case .scalar(let k) = key else { throw Failure(description: "YAML mapping keys must be strings") }
+                object[k.string] = try convert(value, depth: depth + 1)
+            }
+            return .object(object)
+        case .sequence(let sequence):
+            var array: [JSONValue] = []
+            for element in sequence { array.append(try convert(element, depth: depth + 1)) }
+            return .array(array)
+        case .alias:
+            throw Failure(description: "YAML aliases are not supported")
+        }
+    }
+}
