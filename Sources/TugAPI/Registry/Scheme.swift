@@ -1,0 +1,49 @@
+public import TugAPIMachinery
+
+/// The set of served resources, looked up by group/version/resource, by kind, or by group.
+public struct Scheme: Sendable {
+    public let definitions: [ResourceDefinition]
+    private let byPath: [String: Int]
+    private let byKind: [String: Int]
+
+    public init(_ definitions: [ResourceDefinition]) {
+        self.definitions = definitions
+        var byPath: [String: Int] = [:]
+        var byKind: [String: Int] = [:]
+        for (i, d) in definitions.enumerated() {
+            byPath["\(d.group)/\(d.version)/\(d.resource)"] = i
+            byKind["\(d.group)/\(d.version)/\(d.kind)"] = i
+        }
+        self.byPath = byPath
+        self.byKind = byKind
+    }
+
+    public func resource(group: String, version: String, resource: String) -> ResourceDefinition? {
+        byPath["\(group)/\(version)/\(resource)"].map { definitions[$0] }
+    }
+
+    public func kind(group: String, version: String, kind: String) -> ResourceDefinition? {
+        byKind["\(group)/\(version)/\(kind)"].map { definitions[$0] }
+    }
+
+    /// Groups in discovery order (core first, then as registered), each with its versions.
+    public var groups: [(group: String, versions: [String])] {
+        var order: [String] = []
+        var versions: [String: [String]] = [:]
+        for d in definitions {
+            if versions[d.group] == nil { order.append(d.group) }
+            if !(versions[d.group]?.contains(d.version) ?? false) { versions[d.group, default: []].append(d.version) }
+        }
+        return order.map { ($0, versions[$0] ?? []) }
+    }
+
+    public func resources(group: String, version: String) -> [ResourceDefinition] {
+        definitions.filter { $0.group == group && $0.version == version }
+    }
+
+    /// The resource whose storage holds this one (itself unless it shares another's, like events.k8s.io events).
+    public func storageDefinition(for definition: ResourceDefinition) -> ResourceDefinition {
+        guard let target = definition.storageResource else { return definition }
+        return definitions.first { $0.group == target.group && $0.resource == target.resource && $0.storageResource == nil } ?? definition
+    }
+}

@@ -1,0 +1,68 @@
+public import TugAPIMachinery
+
+/// coordination.k8s.io Lease, discovery.k8s.io EndpointSlice, events.k8s.io Event.
+public enum ClusterSchemas {
+    static let open = TypeSchema.anyObject
+    static let top = MetaSchemas.top
+
+    public static let lease = TypeSchema("io.k8s.api.coordination.v1.Lease",
+        description: "Lease defines a lease concept.",
+        top([
+            F("spec", .object(TypeSchema("io.k8s.api.coordination.v1.LeaseSpec", [
+                F("holderIdentity", .string, 1, pointer: true), F("leaseDurationSeconds", .int32, 2, pointer: true),
+                F("acquireTime", .microTime, 3), F("renewTime", .microTime, 4), F("leaseTransitions", .int32, 5, pointer: true),
+                F("strategy", .string, 6, pointer: true), F("preferredHolder", .string, 7, pointer: true),
+            ])), 2),
+        ]))
+
+    static let endpoint = TypeSchema("io.k8s.api.discovery.v1.Endpoint", [
+        F("addresses", .array(.string), 1),
+        F("conditions", .object(TypeSchema("io.k8s.api.discovery.v1.EndpointConditions", [
+            F("ready", .bool, 1, pointer: true), F("serving", .bool, 2, pointer: true), F("terminating", .bool, 3, pointer: true),
+        ])), 2),
+        F("hostname", .string, 3, pointer: true), F("targetRef", .object(CoreSchemas.objectReference), 4),
+        F("deprecatedTopology", .map(.string), 5), F("nodeName", .string, 6, pointer: true), F("zone", .string, 7, pointer: true),
+        F("hints", .object(open), 8),
+    ])
+    public static let endpointSlice = TypeSchema("io.k8s.api.discovery.v1.EndpointSlice",
+        description: "EndpointSlice represents a subset of the endpoints that implement a service.",
+        top([
+            F("addressType", .string, 4), F("endpoints", .array(.object(endpoint)), 2),
+            F("ports", .array(.object(TypeSchema("io.k8s.api.discovery.v1.EndpointPort", [
+                F("name", .string, 1, pointer: true), F("protocol", .string, 2, pointer: true), F("port", .int32, 3, pointer: true),
+                F("appProtocol", .string, 4, pointer: true),
+            ]))), 3),
+        ]))
+
+    public static let eventsEvent = TypeSchema("io.k8s.api.events.v1.Event",
+        description: "Event is a report of an event somewhere in the cluster.",
+        top([
+            F("eventTime", .microTime, 2),
+            F("series", .object(TypeSchema("io.k8s.api.events.v1.EventSeries", [F("count", .int32, 1), F("lastObservedTime", .microTime, 2)])), 3),
+            F("reportingController", .string, 4), F("reportingInstance", .string, 5), F("action", .string, 6), F("reason", .string, 7),
+            F("regarding", .object(CoreSchemas.objectReference), 8), F("related", .object(CoreSchemas.objectReference), 9),
+            F("note", .string, 10), F("type", .string, 11), F("deprecatedSource", .object(CoreSchemas.eventSource), 12),
+            F("deprecatedFirstTimestamp", .time, 13), F("deprecatedLastTimestamp", .time, 14), F("deprecatedCount", .int32, 15),
+        ]))
+
+    static let resourceAttributes = TypeSchema("io.k8s.api.authorization.v1.ResourceAttributes", [
+        F("namespace", .string, 1), F("verb", .string, 2), F("group", .string, 3), F("version", .string, 4), F("resource", .string, 5),
+        F("subresource", .string, 6), F("name", .string, 7), F("fieldSelector", .object(open), 8), F("labelSelector", .object(open), 9),
+    ])
+    public static let selfSubjectAccessReview = TypeSchema("io.k8s.api.authorization.v1.SelfSubjectAccessReview", top([
+        F("spec", .object(TypeSchema("io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec", [
+            F("resourceAttributes", .object(resourceAttributes), 1),
+            F("nonResourceAttributes", .object(TypeSchema("io.k8s.api.authorization.v1.NonResourceAttributes", [F("path", .string, 1), F("verb", .string, 2)])), 2),
+        ])), 2),
+        F("status", .object(TypeSchema("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", [
+            F("allowed", .bool, 1), F("reason", .string, 2), F("evaluationError", .string, 3), F("denied", .bool, 4),
+        ])), 3),
+    ]))
+    public static let selfSubjectRulesReview = TypeSchema("io.k8s.api.authorization.v1.SelfSubjectRulesReview", top([
+        F("spec", .object(TypeSchema("io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec", [F("namespace", .string, 1)])), 2),
+        F("status", .object(open), 3),
+    ]))
+    public static let selfSubjectReview = TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReview", top([
+        F("status", .object(TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", [F("userInfo", .object(open), 1)])), 2),
+    ]))
+}
