@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import SwiftASN1
+public import X509
+
+/// The cluster's certificate authority, serving certificate and admin token, created on first start under
+/// `<data-dir>/server/tls` and reused afterwards.
+public struct ClusterCredentials: Sendable {
+    public var caPEM: String
+    public var servingCertificatePEM: String
+    public var servingKeyPEM: String
+    public var adminToken: String
+
+    public static func loadOrCreate(directory: String, hosts: [String]) throws -> ClusterCredentials {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let paths = ["ca.crt", "serving.crt", "serving.key", "admin.token"].map { "\(directory)/\($0)" }
+        if paths.allSatisfy(fm.fileExists(atPath:)) {
+            let texts = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            return ClusterCredentials(caPEM: texts[0], servingCertificatePEM: texts[1], servingKeyPEM: texts[2],
+                                      adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let credentials = try generate(hosts: hosts)
+        for (path, text, mode) in [(paths[0], credentials.caPEM, 0o644), (paths[1], credentials.servingCertificatePEM, 0o644),
+                                   (paths[2], credentials.servingKeyPEM, 0o600), (paths[3], credentials.adminToken + "\n", 0o600)] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
+        return credentials
+    }
+
+    static func generate(hosts: [String]) throws -> ClusterCredentials {
+        let now = Date()
+        let caKey = P256.Signing.PrivateKey()
+        let caName = try DistinguishedName { CommonName("tugboat-server-ca@\(Int(now.timeIntervalSince1970))") }
+        let ca = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(caKey.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
+            issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: .init(caKey.publicKey))
+            },
+            issuerPrivateKey: .init(caKey))
+
+        let key = P256.Signing.PrivateKey()
+        var names: [GeneralName] = []
+        for host in Set(hosts + ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "127.0.0.1", "10.43.0.1"]).sorted() {
+            if let ip = IPv4(host) { names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip)))) } else { names.append(.dnsName(host)) }
+        }
+        let serving = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),
+            issuer: caName, subject: try DistinguishedName { CommonName("kube-apiserver") }, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(names)
+            },
+            issuerPrivateKey: .init(caKey))
+
+        var random = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        return ClusterCredentials(caPEM: try ca.serializeAsPEM().pemString, servingCertificatePEM: try serving.serializeAsPEM().pemString,
+                                  servingKeyPEM: key.pemRepresentation, adminToken: token)
+    }
+
+    static func IPv4(_ s: String) -> [UInt8]? {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
+        return parts.count == 4 && s.split(separator: ".", omittingEmptySubsequences: false).count == 4 ? parts : nil
+    }
+
+    /// A kubeconfig for the admin user, with the CA embedded, as kubectl reads it.
+    public func kubeconfig(server: String) -> String {
+        let ca = Data(caPEM.utf8).base64EncodedString()
+        return """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - cluster:
+                certificate-authority-data: \(ca)
+                server: \(server)
+              name: tugboat
+            contexts:
+            - context:
+                cluster: tugboat
+                user: admin
+              name: tugboat
+            current-context: tugboat
+            preferences: {}
+            users:
+            - name: admin
+              user:
+                token: \(adminToken)
+
+            """
+    }
+}

@@ -1,0 +1,65 @@
+import TugAPIMachinery
+
+/// What a request path names, after Kubernetes' RequestInfoFactory:
+/// `/api/v1/namespaces/{ns}/{resource}/{name}/{subresource}` or `/apis/{group}/{version}/…`.
+struct RequestInfo: Sendable, Hashable {
+    var group = ""
+    var version = ""
+    var namespace: String?
+    var resource = ""
+    var name: String?
+    var subresource: String?
+
+    /// Nil when the path is not a resource path (discovery, health, …).
+    static func parse(_ path: String) -> RequestInfo? {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard let prefix = parts.first else { return nil }
+        var info = RequestInfo()
+        if prefix == "api" {
+            guard parts.count >= 3 else { return nil }
+            info.version = parts[1]
+            parts.removeFirst(2)
+        } else if prefix == "apis" {
+            guard parts.count >= 4 else { return nil }
+            info.group = parts[1]
+            info.version = parts[2]
+            parts.removeFirst(3)
+        } else {
+            return nil
+        }
+        if parts.first == "namespaces", parts.count >= 3 {
+            info.namespace = parts[1]
+            parts.removeFirst(2)
+        }
+        guard !parts.isEmpty, parts.count <= 3 else { return nil }
+        info.resource = parts[0]
+        if parts.count >= 2 { info.name = parts[1] }
+        if parts.count == 3 { info.subresource = parts[2] }
+        if info.resource == "namespaces", info.namespace == nil, info.name == nil, parts.count == 1 {
+            return info
+        }
+        return info
+    }
+}
+
+/// Query parameters as Kubernetes reads them (last value wins; `command` may repeat).
+struct QueryParameters: Sendable {
+    var values: [String: [String]] = [:]
+
+    init(_ query: String) {
+        for pair in query.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = Self.decode(String(kv[0]))
+            let value = kv.count > 1 ? Self.decode(String(kv[1])) : ""
+            values[key, default: []].append(value)
+        }
+    }
+
+    subscript(_ key: String) -> String? { values[key]?.last }
+    func bool(_ key: String) -> Bool { self[key].map { $0 == "true" || $0 == "1" } ?? false }
+
+    static func decode(_ s: String) -> String {
+        let plus = s.replacingOccurrences(of: "+", with: " ")
+        return plus.removingPercentEncoding ?? plus
+    }
+}

@@ -1,0 +1,19 @@
+import TugAPI
+import TugAPIMachinery
+
+/// Objects every cluster has: the system namespaces and the `kubernetes` service in `default`.
+public enum Bootstrap {
+    public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int) async throws {
+        guard let ns = store.scheme.resource(group: "", version: "v1", resource: "namespaces"),
+              let svc = store.scheme.resource(group: "", version: "v1", resource: "services") else { return }
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] where store.backend.get(key: StorageKeys.key(ns, namespace: "", name: name)) == nil {
+            _ = try await store.create(ns, namespace: "", object: ["metadata": ["name": .string(name)]])
+        }
+        if store.backend.get(key: StorageKeys.key(svc, namespace: "default", name: "kubernetes")) == nil {
+            _ = try await store.create(svc, namespace: "default", object: [
+                "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
+                "spec": ["clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(apiServerPort))]]],
+            ])
+        }
+    }
+}

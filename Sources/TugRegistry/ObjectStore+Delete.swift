@@ -1,0 +1,94 @@
+import Foundation
+public import TugAPI
+public import TugAPIMachinery
+import TugStorage
+
+extension ObjectStore {
+    public struct DeleteOptions: Sendable {
+        public var gracePeriodSeconds: Int64?
+        public var propagationPolicy: String?
+        public var preconditionUID: String?
+        public var preconditionResourceVersion: String?
+        public var dryRun = false
+
+        public init() {}
+
+        public init(json: JSONValue) throws(StatusError) {
+            if let g = json["gracePeriodSeconds"].intValue { gracePeriodSeconds = g } else if json["gracePeriodSeconds"] != .null {
+                throw .badRequest("gracePeriodSeconds must be an integer")
+            }
+            propagationPolicy = json["propagationPolicy"].stringValue
+            if json["orphanDependents"].boolValue == true { propagationPolicy = "Orphan" }
+            if let p = propagationPolicy, !["Orphan", "Background", "Foreground"].contains(p) {
+                throw .badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"\(p)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+            }
+            preconditionUID = json["preconditions"]["uid"].stringValue
+            preconditionResourceVersion = json["preconditions"]["resourceVersion"].stringValue
+            dryRun = (json["dryRun"].arrayValue ?? []).contains("All")
+        }
+    }
+
+    public enum DeleteOutcome: Sendable {
+        /// The object is gone; the value is its final state.
+        case deleted(JSONValue)
+        /// Deletion is pending (finalizers or graceful termination); the value is the updated object.
+        case pending(JSONValue)
+    }
+
+    public func delete(_ d: ResourceDefinition, namespace: String, name: String, options: DeleteOptions = .init()) async throws(StatusError) -> DeleteOutcome {
+        for _ in 0..<8 {
+            let stored = try get(d, namespace: namespace, name: name)
+            var object = try decode(stored)
+            if let uid = options.preconditionUID, uid != object.uid {
+                throw .conflict(d.groupResource, name: name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.uid)")
+            }
+            if let rv = options.preconditionResourceVersion, rv != String(stored.revision) {
+                throw .conflict(d.groupResource, name: name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(stored.revision)")
+            }
+            let key = StorageKeys.key(d, namespace: object.namespace, name: name)
+            var finalizers = object.finalizers
+            if options.propagationPolicy == "Foreground", !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+            if options.propagationPolicy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
+            let grace = gracePeriod(d, object, options)
+            let graceful = grace > 0
+            if !finalizers.isEmpty || graceful || d.resource == "namespaces" {
+                if object.deletionTimestamp != nil, object.finalizers == finalizers {
+                    // Already terminating: a repeated delete changes nothing (a shorter grace period could, later).
+                    return .pending(object)
+                }
+                object.finalizers = finalizers
+                if object.deletionTimestamp == nil { object.deletionTimestamp = KubeTime.format(now.addingTimeInterval(Double(grace))) }
+                object["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
+                if d.resource == "namespaces" { object["status"]["phase"] = "Terminating" }
+                if options.dryRun { return .pending(object) }
+                do {
+                    let updated = try await backend.update(key: key, expectedRevision: stored.revision,
+                                                           attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
+                    return .pending(try decode(updated))
+                } catch StorageError.conflict {
+                    continue
+                } catch {
+                    throw mapStorage(error, d, name: name)
+                }
+            }
+            if options.dryRun { return .deleted(object) }
+            do {
+                let tombstone = try await backend.delete(key: key, expectedRevision: stored.revision, encode: encoder(object))
+                hooks.release(object, definition: d)
+                return .deleted(try decode(tombstone))
+            } catch StorageError.conflict {
+                continue
+            } catch {
+                throw mapStorage(error, d, name: name)
+            }
+        }
+        throw .conflict(d.groupResource, name: name)
+    }
+
+    /// Pods bound to a node terminate gracefully (their agent confirms); everything else goes at once.
+    func gracePeriod(_ d: ResourceDefinition, _ object: JSONValue, _ options: DeleteOptions) -> Int64 {
+        guard d.resource == "pods", !(object["spec"]["nodeName"].stringValue ?? "").isEmpty else { return 0 }
+        if object["status"]["phase"] == "Succeeded" || object["status"]["phase"] == "Failed" { return 0 }
+        return max(0, options.gracePeriodSeconds ?? object["spec"]["terminationGracePeriodSeconds"].intValue ?? 30)
+    }
+}

@@ -1,0 +1,87 @@
+public import TugAPI
+public import TugAPIMachinery
+import TugStorage
+
+/// The four patch types of the PATCH verb.
+public enum PatchType: String, Sendable {
+    case json = "application/json-patch+json"
+    case merge = "application/merge-patch+json"
+    case strategic = "application/strategic-merge-patch+json"
+    case apply = "application/apply-patch+yaml"
+    case applyCBOR = "application/apply-patch+cbor"
+
+    public init?(contentType: String) {
+        let base = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard let t = PatchType(rawValue: base), t != .applyCBOR else { return nil }
+        self = t
+    }
+}
+
+extension ObjectStore {
+    /// Applies a patch with optimistic concurrency: on a storage conflict the patch is re-applied to the new state.
+    /// Server-side apply creates the object when it does not exist.
+    public func patch(_ d: ResourceDefinition, namespace: String, name: String, type: PatchType, body: [UInt8],
+                      target: UpdateTarget = .main, schema: TypeSchema? = nil, dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
+        let patch = try Self.parsePatch(body, type: type)
+        let schema = schema ?? d.schema
+        for _ in 0..<8 {
+            let stored: StoredObject
+            do {
+                stored = try get(d, namespace: namespace, name: name)
+            } catch let error where error.reason == .notFound && type == .apply && target == .main {
+                var object = patch
+                if object.name.isEmpty { object.name = name }
+                guard object.name == name else { throw .badRequest("the name of the object (\(object.name)) does not match the name on the URL (\(name))") }
+                return (try await create(d, namespace: namespace, object: StrategicMergePatch.removeDirectives(object), dryRun: dryRun), true)
+            }
+            let old = try decode(stored)
+            var patched: JSONValue
+            switch type {
+            case .merge:
+                patched = MergePatch.apply(patch, to: old)
+            case .json:
+                do { patched = try JSONPatch.apply(patch, to: old) } catch {
+                    throw StatusError(code: 422, reason: .invalid, message: error.description)
+                }
+            case .strategic, .apply:
+                do { patched = try StrategicMergePatch.apply(patch, to: old, schema: schema) } catch {
+                    throw StatusError(code: 422, reason: .invalid, message: error.description)
+                }
+            case .applyCBOR:
+                throw .unsupportedMediaType(type.rawValue)
+            }
+            guard case .object = patched else { throw .badRequest("the patch did not produce an object") }
+            // A resourceVersion in the patch is a precondition.
+            if let rv = patch["metadata"]["resourceVersion"].stringValue, !rv.isEmpty, rv != String(stored.revision) {
+                throw .conflict(d.groupResource, name: name)
+            }
+            let normalized = SchemaWalker.normalize(patched, schema: schema)
+            if let first = normalized.typeErrors.first {
+                throw StatusError(code: 422, reason: .invalid, message: "\(d.kind).\(d.group.isEmpty ? "" : d.group) \"\(name)\" is invalid: \(first.description)".replacingOccurrences(of: "\(d.kind). \"", with: "\(d.kind) \""),
+                                  details: .init(name: name, group: d.group, kind: d.kind, causes: normalized.typeErrors.map { .init(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) }))
+            }
+            patched = normalized.value
+            patched.resourceVersion = ""
+            do {
+                return (try await write(d, old: old, oldRevision: stored.revision, new: patched, target: target, dryRun: dryRun), false)
+            } catch let error where error.reason == .conflict && patch["metadata"]["resourceVersion"].isNull {
+                continue
+            }
+        }
+        throw .conflict(d.groupResource, name: name)
+    }
+
+    static func parsePatch(_ body: [UInt8], type: PatchType) throws(StatusError) -> JSONValue {
+        do {
+            if type == .apply {
+                guard let text = String(validating: body, as: UTF8.self) else { throw StatusError.badRequest("patch body is not valid UTF-8") }
+                return try YAMLDecoding.decode(text)
+            }
+            return try JSONParser.parseValue(body)
+        } catch let e as StatusError {
+            throw e
+        } catch {
+            throw .badRequest("error decoding patch: \(error)")
+        }
+    }
+}

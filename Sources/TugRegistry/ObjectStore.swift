@@ -1,0 +1,281 @@
+public import Foundation
+import Logging
+public import TugAPI
+public import TugAPIMachinery
+public import TugStorage
+
+/// The generic resource store behind every REST verb: strategy calls, metadata bookkeeping, CAS and Status errors.
+///
+/// Kind-specific behaviour lives in the `ResourceStrategy` of each definition and in `AdmissionHooks` (allocation of
+/// cluster IPs and node ports, namespace existence); this type never switches over kinds.
+public final class ObjectStore: Sendable {
+    public let scheme: Scheme
+    public let backend: any StorageBackend
+    let hooks: AdmissionHooks
+    let clock: @Sendable () -> Date
+
+    public init(scheme: Scheme, backend: any StorageBackend, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.scheme = scheme
+        self.backend = backend
+        self.clock = clock
+        self.hooks = AdmissionHooks()
+    }
+
+    public var now: Date { clock() }
+
+    func definition(group: String, resource: String) -> ResourceDefinition? {
+        scheme.definitions.first { $0.group == group && $0.resource == resource && $0.storageResource == nil }
+    }
+
+    // MARK: Reads
+
+    public func get(_ d: ResourceDefinition, namespace: String, name: String) throws(StatusError) -> StoredObject {
+        guard let stored = backend.get(key: StorageKeys.key(d, namespace: namespace, name: name)) else {
+            throw .notFound(d.groupResource, name: name)
+        }
+        return stored
+    }
+
+    public func getObject(_ d: ResourceDefinition, namespace: String, name: String) throws(StatusError) -> JSONValue {
+        try decode(try get(d, namespace: namespace, name: name))
+    }
+
+    public func decode(_ stored: StoredObject) throws(StatusError) -> JSONValue {
+        do { return try JSONParser.parseValue(stored.value) } catch { throw .internalError("stored object \(stored.key) is corrupt: \(error)") }
+    }
+
+    public struct ListResult: Sendable {
+        public var items: [StoredObject]
+        public var revision: Int64
+        public var continueToken: String?
+        public var remaining: Int64?
+    }
+
+    public func list(_ d: ResourceDefinition, namespace: String?, labels: LabelSelector, fields: FieldSelector,
+                     limit: Int? = nil, continueToken: String? = nil) throws(StatusError) -> ListResult {
+        let (all, revision) = backend.list(prefix: StorageKeys.prefix(d, namespace: namespace))
+        var startAfter: String?
+        if let continueToken, !continueToken.isEmpty {
+            guard let decoded = ContinueToken.decode(continueToken) else {
+                throw .badRequest("invalid continue token")
+            }
+            startAfter = decoded.key
+        }
+        var items: [StoredObject] = []
+        var next: String?
+        var remaining: Int64 = 0
+        for object in all {
+            if let startAfter, object.key <= startAfter { continue }
+            guard labels.matches(object.attributes.labels), fields.matches(object.attributes.fields) else { continue }
+            if let limit, limit > 0, items.count >= limit {
+                remaining += 1
+                continue
+            }
+            items.append(object)
+        }
+        if remaining > 0, let last = items.last { next = ContinueToken(revision: revision, key: last.key).encode() }
+        return ListResult(items: items, revision: revision, continueToken: next, remaining: remaining > 0 ? remaining : nil)
+    }
+
+    public func watch(_ d: ResourceDefinition, namespace: String?, after revision: Int64?) throws(StatusError) -> (WatchStream, [StoredObject]) {
+        let prefix = StorageKeys.prefix(d, namespace: namespace)
+        if let revision {
+            do {
+                return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000), [])
+            } catch let StorageError.compacted(requested, compacted) {
+                throw .expired("too old resource version: \(requested) (\(compacted))")
+            } catch {
+                throw .internalError("\(error)")
+            }
+        }
+        // No revision: the current state as synthetic ADDED events, then changes after it.
+        let (items, current) = backend.list(prefix: prefix)
+        do {
+            return (try backend.watch(prefix: prefix, after: current, bufferLimit: 10_000), items)
+        } catch {
+            throw .internalError("\(error)")
+        }
+    }
+
+    // MARK: Encoding
+
+    func encoder(_ object: JSONValue) -> @Sendable (Int64) throws -> [UInt8] {
+        { revision in
+            var o = object
+            o.resourceVersion = String(revision)
+            return JSONWriter.bytes(o)
+        }
+    }
+
+    func mapStorage(_ error: any Error, _ d: ResourceDefinition, name: String) -> StatusError {
+        switch error {
+        case let e as StatusError: return e
+        case StorageError.keyExists: return .alreadyExists(d.groupResource, name: name)
+        case StorageError.notFound: return .notFound(d.groupResource, name: name)
+        case StorageError.conflict: return .conflict(d.groupResource, name: name)
+        case StorageError.unavailable(let why): return .serviceUnavailable(why)
+        default: return .internalError("\(error)")
+        }
+    }
+
+    // MARK: Create
+
+    public func create(_ d: ResourceDefinition, namespace: String, object input: JSONValue, dryRun: Bool = false) async throws(StatusError) -> JSONValue {
+        var object = input
+        object.kind = d.kind
+        object.apiVersion = d.groupVersion
+        if d.namespaced {
+            if object.namespace.isEmpty { object.namespace = namespace }
+            if object.namespace != namespace {
+                throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            try hooks.checkNamespaceAcceptsContent(self, namespace: namespace, resource: d)
+        } else {
+            object.namespace = ""
+        }
+        if object.name.isEmpty, !object.generateName.isEmpty {
+            object.name = NameGenerator.generate(base: object.generateName)
+        }
+        if object.name.isEmpty {
+            throw StatusError.invalid(kind: d.kind, group: d.group, name: "", errors: FieldErrorList([FieldError(.required, field: "metadata.name", detail: "name or generateName is required")]))
+        }
+        object.uid = UUID().uuidString.lowercased()
+        object.creationTimestamp = KubeTime.format(now)
+        object.resourceVersion = ""
+        object["metadata"]["selfLink"] = .null
+        object["metadata"]["deletionTimestamp"] = .null
+        object["metadata"]["deletionGracePeriodSeconds"] = .null
+        object.generation = d.strategy.tracksGeneration ? 1 : 0
+        d.strategy.prepareForCreate(&object)
+        d.strategy.applyDefaults(&object)
+        var errors = MetadataValidation.validate(object, definition: d)
+        errors.append(contentsOf: d.strategy.validate(object))
+        if !errors.isEmpty { throw .invalid(kind: d.kind, group: d.group, name: object.name, errors: errors) }
+        try hooks.allocate(self, &object, definition: d, dryRun: dryRun)
+        if dryRun {
+            if backend.get(key: StorageKeys.key(d, namespace: object.namespace, name: object.name)) != nil {
+                throw .alreadyExists(d.groupResource, name: object.name)
+            }
+            return object
+        }
+        do {
+            let stored = try await backend.create(key: StorageKeys.key(d, namespace: object.namespace, name: object.name),
+                                                  attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
+            return try decode(stored)
+        } catch {
+            hooks.release(object, definition: d)
+            throw mapStorage(error, d, name: object.name)
+        }
+    }
+
+    // MARK: Update
+
+    public enum UpdateTarget: Sendable { case main, status }
+
+    /// Replaces an object (PUT). A non-empty `resourceVersion` in the body must match the stored one.
+    public func update(_ d: ResourceDefinition, namespace: String, name: String, object input: JSONValue,
+                       target: UpdateTarget = .main, dryRun: Bool = false) async throws(StatusError) -> JSONValue {
+        let stored = try get(d, namespace: namespace, name: name)
+        let old = try decode(stored)
+        if !input.resourceVersion.isEmpty, input.resourceVersion != String(stored.revision) {
+            throw .conflict(d.groupResource, name: name)
+        }
+        return try await write(d, old: old, oldRevision: stored.revision, new: input, target: target, dryRun: dryRun)
+    }
+
+    /// The shared tail of update and patch: bookkeeping, strategy, validation, CAS write, finalizer completion.
+    func write(_ d: ResourceDefinition, old: JSONValue, oldRevision: Int64, new input: JSONValue,
+               target: UpdateTarget, dryRun: Bool) async throws(StatusError) -> JSONValue {
+        var object = input
+        if !input.name.isEmpty, input.name != old.name {
+            throw .badRequest("the name of the object (\(input.name)) does not match the name on the URL (\(old.name))")
+        }
+        if d.namespaced, !input.namespace.isEmpty, input.namespace != old.namespace {
+            throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        object.kind = d.kind
+        object.apiVersion = d.groupVersion
+        // System-owned metadata always comes from the stored object.
+        for key in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink"] {
+            object["metadata"][key] = old["metadata"][key]
+        }
+        switch target {
+        case .status:
+            var merged = old
+            merged["status"] = object["status"]
+            object = merged
+        case .main:
+            if d.hasStatus { d.strategy.prepareForUpdate(&object, old: old) }
+        }
+        d.strategy.applyDefaults(&object)
+        if d.strategy.tracksGeneration, target == .main, Self.specChanged(object, old) {
+            object.generation = old.generation + 1
+        }
+        var errors = MetadataValidation.validate(object, definition: d)
+        errors.append(contentsOf: d.strategy.validateUpdate(object, old: old))
+        if !errors.isEmpty { throw .invalid(kind: d.kind, group: d.group, name: old.name, errors: errors) }
+        try hooks.allocate(self, &object, definition: d, dryRun: dryRun, old: old)
+        let key = StorageKeys.key(d, namespace: old.namespace, name: old.name)
+        object.resourceVersion = ""
+        var comparable = old
+        comparable.resourceVersion = ""
+        if object == comparable {
+            // A no-op write keeps the resourceVersion, as the real API server does.
+            var unchanged = object
+            unchanged.resourceVersion = String(oldRevision)
+            return unchanged
+        }
+        if dryRun { object.resourceVersion = String(oldRevision); return object }
+        do {
+            // A graceful pod deletion is completed by its node agent, not by the last finalizer going away.
+            let gracefulPod = d.resource == "pods" && (object["metadata"]["deletionGracePeriodSeconds"].intValue ?? 0) > 0
+            if object.deletionTimestamp != nil, object.finalizers.isEmpty, !gracefulPod {
+                // The last finalizer is gone: the pending deletion completes now.
+                let tombstone = try await backend.delete(key: key, expectedRevision: oldRevision, encode: encoder(object))
+                hooks.release(object, definition: d)
+                return try decode(tombstone)
+            }
+            let stored = try await backend.update(key: key, expectedRevision: oldRevision, attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
+            return try decode(stored)
+        } catch {
+            throw mapStorage(error, d, name: old.name)
+        }
+    }
+
+    static func specChanged(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        func strip(_ v: JSONValue) -> JSONValue {
+            var o = v
+            o["metadata"] = .null
+            o["status"] = .null
+            o["kind"] = .null
+            o["apiVersion"] = .null
+            return o
+        }
+        return strip(a) != strip(b)
+    }
+}
+
+/// The `continue` token: base64 JSON `{"rv":N,"start":"key"}`.
+struct ContinueToken {
+    var revision: Int64
+    var key: String
+
+    func encode() -> String {
+        Base64.encode(JSONWriter.bytes(["rv": .int(revision), "start": .string(key)]))
+    }
+
+    static func decode(_ token: String) -> ContinueToken? {
+        guard let bytes = Base64.decode(token), let value = try? JSONParser.parseValue(bytes),
+              let key = value["start"].stringValue, let rv = value["rv"].intValue else { return nil }
+        return ContinueToken(revision: rv, key: key)
+    }
+}
+
+/// `generateName` suffixes: five characters from Kubernetes' unambiguous alphabet.
+enum NameGenerator {
+    static let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+    static func generate(base: String) -> String {
+        let trimmed = base.count > 58 ? String(base.prefix(58)) : base
+        return trimmed + String((0..<5).map { _ in alphabet.randomElement() ?? "x" })
+    }
+}

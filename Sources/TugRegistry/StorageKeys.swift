@@ -1,0 +1,37 @@
+public import TugAPI
+public import TugAPIMachinery
+public import TugStorage
+
+/// Storage keys: `/<group or core>/<resource>/<namespace>/<name>` (cluster-scoped: `/<group>/<resource>/<name>`).
+public enum StorageKeys {
+    public static func prefix(_ d: ResourceDefinition, namespace: String?) -> String {
+        let base = "/\(d.group.isEmpty ? "core" : d.group)/\(d.resource)/"
+        guard d.namespaced, let namespace, !namespace.isEmpty else { return base }
+        return base + namespace + "/"
+    }
+
+    public static func key(_ d: ResourceDefinition, namespace: String, name: String) -> String {
+        d.namespaced ? prefix(d, namespace: namespace) + name : prefix(d, namespace: nil) + name
+    }
+
+    /// The selector attributes of an object: labels plus `metadata.name`, `metadata.namespace` and per-kind fields.
+    public static func attributes(_ object: JSONValue, definition: ResourceDefinition) -> ObjectAttributes {
+        var fields = definition.strategy.selectableFields(object)
+        fields["metadata.name"] = object.name
+        fields["metadata.namespace"] = object.namespace
+        return ObjectAttributes(labels: object.labels, fields: fields)
+    }
+
+    /// Recomputes attributes from stored bytes (store recovery).
+    public static func indexer(scheme: Scheme) -> @Sendable (String, [UInt8]) -> ObjectAttributes {
+        { key, value in
+            let parts = key.split(separator: "/", maxSplits: 2).map(String.init)
+            guard parts.count >= 2, let object = try? JSONParser.parseValue(value) else { return ObjectAttributes() }
+            let group = parts[0] == "core" ? "" : parts[0]
+            guard let d = scheme.definitions.first(where: { $0.group == group && $0.resource == parts[1] && $0.storageResource == nil }) else {
+                return ObjectAttributes(labels: object.labels, fields: ["metadata.name": object.name, "metadata.namespace": object.namespace])
+            }
+            return attributes(object, definition: d)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Synchronization
+
+/// The in-memory revisioned state shared by every backend: current objects, recent history and watchers.
+///
+/// Backends that persist (SQLite) `prepare` a batch against this state, make it durable, then `commit` it; the
+/// in-memory backend commits at once. All reads are served from here.
+public final class MemoryState: Sendable {
+    struct Watcher {
+        let prefix: String
+        let continuation: AsyncStream<WatchStream.Element>.Continuation
+    }
+
+    struct State {
+        var objects: [String: StoredObject] = [:]
+        var sortedKeys: [String]? = []
+        var revision: Int64 = 0
+        var history: [StorageEvent] = []
+        var historyStart = 0
+        /// Oldest revision a watch may start after (events after it are all in `history`).
+        var compacted: Int64 = 0
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcherID = 0
+    }
+
+    private let state = Mutex(State())
+    let historyLimit: Int
+
+    public init(historyLimit: Int = 50_000) {
+        self.historyLimit = historyLimit
+    }
+
+    /// Loads state recovered from disk; history starts empty, so watches from older revisions get 410.
+    public func restore(objects: [StoredObject], revision: Int64) {
+        state.withLock { s in
+            s.objects = Dictionary(objects.map { ($0.key, $0) }, uniquingKeysWith: { a, b in a.revision > b.revision ? a : b })
+            s.sortedKeys = nil
+            s.revision = revision
+            s.compacted = revision
+        }
+    }
+
+    public var currentRevision: Int64 { state.withLock { $0.revision } }
+    public var compactedRevision: Int64 { state.withLock { $0.compacted } }
+
+    public func get(key: String) -> StoredObject? { state.withLock { $0.objects[key] } }
+
+    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) {
+        state.withLock { s in
+            if s.sortedKeys == nil { s.sortedKeys = s.objects.keys.sorted() }
+            let keys = s.sortedKeys ?? []
+            // Binary search for the first key >= prefix, then scan while keys share the prefix.
+            var lo = 0, hi = keys.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if keys[mid] < prefix { lo = mid + 1 } else { hi = mid }
+            }
+            var items: [StoredObject] = []
+            var i = lo
+            while i < keys.count, keys[i].hasPrefix(prefix) {
+                if let o = s.objects[keys[i]] { items.append(o) }
+                i += 1
+            }
+            return (items, s.revision)
+        }
+    }
+
+    // MARK: Writes
+
+    public enum Operation: Sendable {
+        case create(key: String, attributes: ObjectAttributes, encode: @Sendable (Int64) throws -> [UInt8])
+        case update(key: String, expectedRevision: Int64?, attributes: ObjectAttributes, encode: @Sendable (Int64) throws -> [UInt8])
+        case delete(key: String, expectedRevision: Int64?, encode: @Sendable (Int64) throws -> [UInt8])
+    }
+
+    /// One validated write with its revision assigned, ready to persist.
+    public struct PreparedWrite: Sendable {
+        public var event: StorageEvent
+        public var previousRevision: Int64
+    }
+
+    /// Validates a batch in order against current state (and earlier writes of the same batch), assigning
+    /// consecutive revisions. A failing operation yields its error and consumes no revision.
+    public func prepare(_ operations: [Operation]) -> [Result<PreparedWrite, any Error>] {
+        state.withLock { s in
+            var overlay: [String: StoredObject?] = [:]
+            var revision = s.revision
+            func current(_ key: String) -> StoredObject? {
+                if let o = overlay[key] { return o }
+                return s.objects[key]
+            }
+            return operations.map { op -> Result<PreparedWrite, any Error> in
+                do {
+                    switch op {
+                    case .create(let key, let attributes, let encode):
+                        if current(key) != nil { throw StorageError.keyExists(key: key) }
+                        let rev = revision + 1
+                        let object = StoredObject(key: key, revision: rev, createRevision: rev, value: try encode(rev), attributes: attributes)
+                        revision = rev
+                        overlay[key] = object
+                        return .success(PreparedWrite(event: StorageEvent(type: .added, object: object, previous: nil), previousRevision: 0))
+                    case .update(let key, let expected, let attributes, let encode):
+                        guard let old = current(key) else { throw StorageError.notFound(key: key) }
+                        if let expected, expected != old.revision { throw StorageError.conflict(key: key, current: old.revision) }
+                        let rev = revision + 1
+                        let object = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: try encode(rev), attributes: attributes)
+                        revision = rev
+                        overlay[key] = object
+                        return .success(PreparedWrite(event: StorageEvent(type: .modified, object: object, previous: old), previousRevision: old.revision))
+                    case .delete(let key, let expected, let encode):
+                        guard let old = current(key) else { throw StorageError.notFound(key: key) }
+                        if let expected, expected != old.revision { throw StorageError.conflict(key: key, current: old.revision) }
+                        let rev = revision + 1
+                        let tombstone = StoredObject(key: key, revision: rev, createRevision: old.createRevision, value: try encode(rev), attributes: old.attributes)
+                        revision = rev
+                        overlay[key] = .some(nil)
+                        return .success(PreparedWrite(event: StorageEvent(type: .deleted, object: tombstone, previous: old), previousRevision: old.revision))
+                    }
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+    }
+
+    /// Applies prepared writes (already durable, in revision order) and delivers their events.
+    public func commit(_ writes: [PreparedWrite]) {
+        guard !writes.isEmpty else { return }
+        state.withLock { s in
+            for write in writes {
+                let event = write.event
+                switch event.type {
+                case .added:
+                    s.objects[event.object.key] = event.object
+                    s.sortedKeys = nil
+                case .modified:
+                    s.objects[event.object.key] = event.object
+                case .deleted:
+                    s.objects.removeValue(forKey: event.object.key)
+                    s.sortedKeys = nil
+                }
+                s.revision = max(s.revision, event.object.revision)
+                s.history.append(event)
+                for (id, watcher) in s.watchers where event.object.key.hasPrefix(watcher.prefix) {
+                    if case .dropped = watcher.continuation.yield(.event(event)) {
+                        watcher.continuation.yield(.tooSlow)
+                        watcher.continuation.finish()
+                        s.watchers.removeValue(forKey: id)
+                    }
+                }
+            }
+            // Trim history in chunks so appends stay amortised O(1).
+            let live = s.history.count - s.historyStart
+            if live > historyLimit {
+                let drop = live - historyLimit
+                s.historyStart += drop
+                s.compacted = s.history[s.historyStart - 1].object.revision
+                if s.historyStart > historyLimit {
+                    s.history.removeFirst(s.historyStart)
+                    s.historyStart = 0
+                }
+            }
+        }
+    }
+
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
+        let (stream, continuation) = AsyncStream<WatchStream.Element>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
+        let id: Int = try state.withLock { s in
+            if revision < s.compacted { throw StorageError.compacted(requested: revision, compacted: s.compacted) }
+            var replayed = 0
+            for event in s.history[s.historyStart...] where event.object.revision > revision && event.object.key.hasPrefix(prefix) {
+                continuation.yield(.event(event))
+                replayed += 1
+            }
+            if replayed >= bufferLimit {
+                continuation.yield(.tooSlow)
+                continuation.finish()
+            }
+            let id = s.nextWatcherID
+            s.nextWatcherID += 1
+            s.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+            return id
+        }
+        let cancel: @Sendable () -> Void = { [weak self] in
+            guard let self else { return }
+            let removed = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+            removed?.continuation.finish()
+        }
+        continuation.onTermination = { _ in cancel() }
+        return WatchStream(stream: stream, onCancel: cancel)
+    }
+
+    /// Ends every watch (server shutdown).
+    public func closeWatchers() {
+        let watchers = state.withLock { s -> [Watcher] in
+            let all = Array(s.watchers.values)
+            s.watchers.removeAll()
+            return all
+        }
+        for w in watchers { w.continuation.finish() }
+    }
+}

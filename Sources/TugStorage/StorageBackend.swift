@@ -1,0 +1,66 @@
+/// The cluster store's contract: a revisioned key/value log.
+///
+/// Every write gets the next global revision (an object's `resourceVersion`). Create fails on a live key; update and
+/// delete are compare-and-swap on the revision. Values are produced by an `encode` closure that receives the
+/// revision, so stored bytes already carry their `resourceVersion` and reads never re-encode.
+public protocol StorageBackend: Sendable {
+    func create(key: String, attributes: ObjectAttributes, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject
+    /// `expectedRevision` nil means unconditional.
+    func update(key: String, expectedRevision: Int64?, attributes: ObjectAttributes, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject
+    /// Returns the tombstone: the final state, encoded with the deletion's revision (what a DELETED event carries).
+    func delete(key: String, expectedRevision: Int64?, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject
+
+    func get(key: String) -> StoredObject?
+    /// Objects whose key starts with `prefix`, sorted by key, with the revision the list reflects.
+    func list(prefix: String) -> (items: [StoredObject], revision: Int64)
+    /// Events for keys under `prefix` with revision > `revision`, in order; throws `StorageError.compacted` when
+    /// `revision` is older than the retained history.
+    func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream
+    var currentRevision: Int64 { get }
+    var compactedRevision: Int64 { get }
+}
+
+/// What selectors match on, computed by the writer so lists and watches never parse values.
+public struct ObjectAttributes: Sendable, Hashable {
+    public var labels: [String: String]
+    public var fields: [String: String]
+
+    public init(labels: [String: String] = [:], fields: [String: String] = [:]) {
+        self.labels = labels
+        self.fields = fields
+    }
+}
+
+public struct StoredObject: Sendable {
+    public var key: String
+    public var revision: Int64
+    public var createRevision: Int64
+    public var value: [UInt8]
+    public var attributes: ObjectAttributes
+
+    public init(key: String, revision: Int64, createRevision: Int64, value: [UInt8], attributes: ObjectAttributes) {
+        self.key = key
+        self.revision = revision
+        self.createRevision = createRevision
+        self.value = value
+        self.attributes = attributes
+    }
+}
+
+public enum StorageEventType: Sendable, Hashable { case added, modified, deleted }
+
+public struct StorageEvent: Sendable {
+    public var type: StorageEventType
+    public var object: StoredObject
+    /// The object before this event (nil for ADDED): selector-filtered watches need it to send DELETED when an
+    /// object stops matching.
+    public var previous: StoredObject?
+}
+
+public enum StorageError: Error, Sendable, Hashable {
+    case keyExists(key: String)
+    case notFound(key: String)
+    case conflict(key: String, current: Int64)
+    case compacted(requested: Int64, compacted: Int64)
+    case unavailable(String)
+}

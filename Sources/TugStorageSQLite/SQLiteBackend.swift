@@ -1,0 +1,203 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+public import TugStorage
+
+/// The embedded store: a kine-style append-only log in SQLite, with reads and watches served from memory.
+///
+/// Writers enqueue operations; one writer loop takes everything pending, validates it against the in-memory state,
+/// appends the rows in a single transaction (`synchronous=FULL`: durable once acknowledged, even across `kill -9`
+/// or power loss), then publishes the batch. Many concurrent writers therefore share one fsync (group commit).
+public final class SQLiteBackend: StorageBackend {
+    public typealias AttributeIndexer = @Sendable (_ key: String, _ value: [UInt8]) -> ObjectAttributes
+
+    struct Pending {
+        let operation: MemoryState.Operation
+        let continuation: CheckedContinuation<StoredObject, any Error>
+    }
+
+    let state: MemoryState
+    let database: DatabaseQueue
+    let logger: Logger
+    private let pending = Mutex<(queue: [Pending], running: Bool)>(([], true))
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakeStream: AsyncStream<Void>
+    let compactEvery: Int
+    let keepRevisions: Int64
+    /// Largest batch one transaction takes.
+    let maxBatch = 2048
+
+    public init(path: String, historyLimit: Int = 50_000, compactEvery: Int = 10_000, keepRevisions: Int64 = 1_000,
+                logger: Logger = Logger(label: "tug.storage.sqlite"), indexer: AttributeIndexer) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode=WAL")
+            try db.execute(sql: "PRAGMA synchronous=FULL")
+        }
+        config.busyMode = .timeout(5)
+        database = try DatabaseQueue(path: path, configuration: config)
+        self.logger = logger
+        self.compactEvery = compactEvery
+        self.keepRevisions = keepRevisions
+        state = MemoryState(historyLimit: historyLimit)
+        (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        try migrate()
+        try recover(indexer: indexer)
+    }
+
+    func migrate() throws {
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS kine (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    created INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    create_revision INTEGER NOT NULL,
+                    prev_revision INTEGER NOT NULL,
+                    value BLOB NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS kine_name_index ON kine (name, id);
+                CREATE TABLE IF NOT EXISTS kine_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                """)
+        }
+    }
+
+    /// Rebuilds current state: the newest row of each name, unless that row is a deletion.
+    func recover(indexer: AttributeIndexer) throws {
+        let (objects, revision) = try database.read { db -> ([StoredObject], Int64) in
+            let revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM kine") ?? 0
+            let compacted = try Int64.fetchOne(db, sql: "SELECT value FROM kine_meta WHERE key = 'compact_rev'") ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT k.id, k.name, k.create_revision, k.value FROM kine k
+                JOIN (SELECT name, MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
+                WHERE k.deleted = 0
+                """)
+            let objects = rows.map { row -> StoredObject in
+                let key: String = row["name"]
+                let value: Data = row["value"]
+                let bytes = [UInt8](value)
+                return StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes, attributes: indexer(key, bytes))
+            }
+            return (objects, max(revision, compacted))
+        }
+        state.restore(objects: objects, revision: revision)
+        logger.info("store recovered", metadata: ["objects": "\(objects.count)", "rv": "\(revision)"])
+    }
+
+    // MARK: Writes
+
+    func submit(_ operation: MemoryState.Operation) async throws -> StoredObject {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = pending.withLock { p -> Bool in
+                guard p.running else { return false }
+                p.queue.append(Pending(operation: operation, continuation: continuation))
+                return true
+            }
+            if accepted { wake.yield() } else { continuation.resume(throwing: StorageError.unavailable("store is shutting down")) }
+        }
+    }
+
+    public func create(key: String, attributes: ObjectAttributes, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject {
+        try await submit(.create(key: key, attributes: attributes, encode: encode))
+    }
+
+    public func update(key: String, expectedRevision: Int64?, attributes: ObjectAttributes, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject {
+        try await submit(.update(key: key, expectedRevision: expectedRevision, attributes: attributes, encode: encode))
+    }
+
+    public func delete(key: String, expectedRevision: Int64?, encode: @escaping @Sendable (Int64) throws -> [UInt8]) async throws -> StoredObject {
+        try await submit(.delete(key: key, expectedRevision: expectedRevision, encode: encode))
+    }
+
+    /// The writer loop. Runs until cancelled; on exit it fails anything still queued.
+    public func run() async {
+        var sinceCompaction = 0
+        for await _ in wakeStream {
+            while true {
+                let batch = pending.withLock { p -> [Pending] in
+                    let take = Array(p.queue.prefix(maxBatch))
+                    p.queue.removeFirst(take.count)
+                    return take
+                }
+                if batch.isEmpty { break }
+                sinceCompaction += await writeBatch(batch)
+                if sinceCompaction >= compactEvery {
+                    sinceCompaction = 0
+                    compact()
+                }
+            }
+            if Task.isCancelled { break }
+        }
+        let leftovers = pending.withLock { p -> [Pending] in
+            p.running = false
+            defer { p.queue.removeAll() }
+            return p.queue
+        }
+        for p in leftovers { p.continuation.resume(throwing: StorageError.unavailable("store is shutting down")) }
+        state.closeWatchers()
+    }
+
+    /// Stops accepting writes and lets `run()` drain and return.
+    public func shutdown() {
+        pending.withLock { $0.running = false }
+        wake.finish()
+    }
+
+    func writeBatch(_ batch: [Pending]) async -> Int {
+        let results = state.prepare(batch.map(\.operation))
+        let writes = results.compactMap { try? $0.get() }
+        do {
+            if !writes.isEmpty {
+                try await database.write { db in
+                    let statement = try db.cachedStatement(sql: "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    for w in writes {
+                        let o = w.event.object
+                        try statement.execute(arguments: [o.revision, o.key, w.event.type == .added ? 1 : 0, w.event.type == .deleted ? 1 : 0,
+                                                          o.createRevision, w.previousRevision, Data(o.value)])
+                    }
+                }
+            }
+        } catch {
+            logger.error("store write failed", metadata: ["error": "\(error)", "writes": "\(writes.count)"])
+            for p in batch { p.continuation.resume(throwing: StorageError.unavailable("write failed: \(error)")) }
+            return 0
+        }
+        state.commit(writes)
+        for (p, result) in zip(batch, results) {
+            switch result {
+            case .success(let w): p.continuation.resume(returning: w.event.object)
+            case .failure(let e): p.continuation.resume(throwing: e)
+            }
+        }
+        return writes.count
+    }
+
+    /// Drops rows superseded more than `keepRevisions` ago, and old deletions.
+    func compact() {
+        let target = state.currentRevision - keepRevisions
+        guard target > 0 else { return }
+        do {
+            try database.write { db in
+                try db.execute(sql: """
+                    DELETE FROM kine WHERE id <= ? AND (deleted = 1 OR id NOT IN (SELECT MAX(id) FROM kine GROUP BY name))
+                    """, arguments: [target])
+                try db.execute(sql: "INSERT INTO kine_meta (key, value) VALUES ('compact_rev', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               arguments: [target])
+            }
+        } catch {
+            logger.warning("store compaction failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Reads
+
+    public func get(key: String) -> StoredObject? { state.get(key: key) }
+    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
+        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit)
+    }
+    public var currentRevision: Int64 { state.currentRevision }
+    public var compactedRevision: Int64 { state.compactedRevision }
+}
