@@ -108,7 +108,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "tug", dependencies: ["TugCLI"], swiftSettings: strict),
+        .executableTarget(name: "tug", dependencies: ["TugCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
 
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),

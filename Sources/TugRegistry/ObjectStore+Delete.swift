@@ -92,3 +92,17 @@ extension ObjectStore {
         return max(0, options.gracePeriodSeconds ?? object["spec"]["terminationGracePeriodSeconds"].intValue ?? 30)
     }
 }
+
+extension ObjectStore {
+    /// Writes an object whose spec the caller changed on purpose (binding, namespace finalize), bypassing the
+    /// main-resource update rules but keeping CAS on the revision read.
+    public func replaceUnchecked(_ d: ResourceDefinition, stored: StoredObject, object: JSONValue) async throws(StatusError) -> JSONValue {
+        do {
+            let updated = try await backend.update(key: stored.key, expectedRevision: stored.revision,
+                                                   attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
+            return try decode(updated)
+        } catch {
+            throw mapStorage(error, d, name: object.name)
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+public import Hummingbird
+import HTTPTypes
+import HummingbirdTLS
+public import Logging
+import Metrics
+import NIOCore
+import NIOSSL
+public import TugAPI
+import TugAPIMachinery
+public import TugRegistry
+
+/// The request context: Hummingbird's core storage plus the authenticated user.
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var user: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// The Kubernetes API server: HTTPS, bearer-token authentication and the REST surface kubectl 1.32 speaks.
+public final class APIServer: Sendable {
+    public struct Configuration: Sendable {
+        public var bindAddress: String
+        public var port: Int
+        public var credentials: ClusterCredentials
+        /// Largest accepted request body (the real API server's limit is 3 MiB).
+        public var maxBodyBytes = 3 * 1024 * 1024
+
+        public init(bindAddress: String, port: Int, credentials: ClusterCredentials) {
+            self.bindAddress = bindAddress
+            self.port = port
+            self.credentials = credentials
+        }
+    }
+
+    let store: ObjectStore
+    let configuration: Configuration
+    let logger: Logger
+    let discovery: Discovery
+    let openAPI: OpenAPI
+    let openAPIHash: String
+    let metricsText: @Sendable () -> String
+    let ready: @Sendable () -> Bool
+
+    public init(store: ObjectStore, configuration: Configuration, logger: Logger,
+                metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.discovery = Discovery(scheme: store.scheme, serverAddress: "\(configuration.bindAddress):\(configuration.port)")
+        self.openAPI = OpenAPI(scheme: store.scheme)
+        self.openAPIHash = Discovery(scheme: store.scheme, serverAddress: "").hash(store.scheme.definitions[0]) + String(store.scheme.definitions.count)
+        self.metricsText = metrics
+        self.ready = ready
+    }
+
+    /// The Hummingbird application serving HTTPS on the configured address.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(configuration.credentials.servingCertificatePEM.utf8))
+        let key = try NIOSSLPrivateKey(bytes: Array(configuration.credentials.servingKeyPEM.utf8), format: .pem)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.applicationProtocols = ["http/1.1"]
+        let responder = CallbackResponder<APIRequestContext> { [self] request, context in
+            await self.respond(to: request, context: context)
+        }
+        return Application(
+            responder: responder,
+            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(3600))), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    // MARK: Dispatch
+
+    func respond(to request: Request, context: APIRequestContext) async -> Response {
+        let started = ContinuousClock.now
+        let path = request.uri.path
+        let query = QueryParameters(request.uri.query ?? "")
+        var info = RequestInfo.parse(path)
+        let response: Response
+        do {
+            if !Self.publicPaths.contains(path) {
+                try authenticate(request)
+            }
+            if let i = info, let d = resolve(i) {
+                response = try await handleResource(request, info: i, definition: d, query: query)
+            } else {
+                info = nil
+                response = try await handleNonResource(request, path: path, query: query)
+            }
+        } catch let error as StatusError {
+            response = Responses.error(error)
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            response = Responses.error(.internalError("\(error)"))
+        }
+        record(request: request, info: info, status: response.status.code, started: started)
+        return response
+    }
+
+    static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/"]
+
+    func authenticate(_ request: Request) throws(StatusError) {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
+            throw .unauthorized()
+        }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard Self.constantTimeEquals(token, configuration.credentials.adminToken) else { throw .unauthorized() }
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
+    func resolve(_ info: RequestInfo) -> ResourceDefinition? {
+        store.scheme.resource(group: info.group, version: info.version, resource: info.resource)
+    }
+
+    func record(request: Request, info: RequestInfo?, status: Int, started: ContinuousClock.Instant) {
+        let verb = Self.verb(request.method, info: info, watch: (request.uri.query ?? "").contains("watch=true") || (request.uri.query ?? "").contains("watch=1"))
+        let resource = info?.resource ?? ""
+        let subresource = info?.subresource ?? ""
+        let dimensions = [("verb", verb), ("group", info?.group ?? ""), ("version", info?.version ?? ""), ("resource", resource),
+                          ("subresource", subresource), ("code", String(status))]
+        Counter(label: "apiserver_request_total", dimensions: dimensions).increment()
+        let elapsed = ContinuousClock.now - started
+        Timer(label: "apiserver_request_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    static func verb(_ method: HTTPRequest.Method, info: RequestInfo?, watch: Bool) -> String {
+        switch method {
+        case .get: return info?.name == nil ? (watch ? "WATCH" : "LIST") : "GET"
+        case .post: return "POST"
+        case .put: return "PUT"
+        case .patch: return "PATCH"
+        case .delete: return info?.name == nil ? "DELETECOLLECTION" : "DELETE"
+        default: return method.rawValue
+        }
+    }
+
+    // MARK: Non-resource paths
+
+    func handleNonResource(_ request: Request, path: String, query: QueryParameters) async throws -> Response {
+        let accept = request.headers[.accept] ?? ""
+        switch (request.method, path) {
+        case (.get, "/version"), (.get, "/version/"):
+            return Responses.json(Self.version)
+        case (.get, "/livez"), (.get, "/healthz"):
+            return Responses.text(query["verbose"] != nil ? "[+]ping ok\n[+]etcd ok\nlivez check passed\n" : "ok")
+        case (.get, "/readyz"):
+            guard ready() else { return Responses.text("[-]informer-sync failed: not ready\nreadyz check failed", status: .serviceUnavailable) }
+            return Responses.text(query["verbose"] != nil ? "[+]ping ok\n[+]etcd ok\nreadyz check passed\n" : "ok")
+        case (.get, "/metrics"):
+            return Responses.bytes(Array(metricsText().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case (.get, "/api"), (.get, "/api/"):
+            if Self.wantsAggregated(accept) { return Responses.json(discovery.aggregated(core: true), contentType: Self.aggregatedType) }
+            return Responses.json(discovery.apiVersions)
+        case (.get, "/apis"), (.get, "/apis/"):
+            if Self.wantsAggregated(accept) { return Responses.json(discovery.aggregated(core: false), contentType: Self.aggregatedType) }
+            return Responses.json(discovery.groupList)
+        case (.get, "/openapi/v3"), (.get, "/openapi/v3/"):
+            return Responses.json(openAPI.index(hash: openAPIHash))
+        case (.get, "/openapi/v2"):
+            return Responses.json(openAPI.swagger())
+        default:
+            break
+        }
+        let parts = path.split(separator: "/").map(String.init)
+        if request.method == .get {
+            if parts.count == 2, parts[0] == "api", let list = discovery.resourceList(group: "", version: parts[1]) { return Responses.json(list) }
+            if parts.count == 2, parts[0] == "apis", let group = discovery.group(parts[1]) { return Responses.json(group) }
+            if parts.count == 3, parts[0] == "apis", let list = discovery.resourceList(group: parts[1], version: parts[2]) { return Responses.json(list) }
+            if parts.count >= 3, parts[0] == "openapi", parts[1] == "v3" {
+                let gv = parts[2] == "api" ? ("", parts.count > 3 ? parts[3] : "") : (parts.count > 4 ? parts[3] : "", parts.count > 4 ? parts[4] : "")
+                if let doc = openAPI.document(group: gv.0, version: gv.1) { return Responses.json(doc) }
+            }
+        }
+        if request.method == .post, parts.count == 4, parts[0] == "apis" {
+            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[3])
+        }
+        throw StatusError.notFoundPath()
+    }
+
+    static let aggregatedType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+    static func wantsAggregated(_ accept: String) -> Bool {
+        accept.contains("g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+    }
+
+    static let version: JSONValue = [
+        "major": "1", "minor": "32", "gitVersion": "v1.32.4+tug", "gitCommit": "tugboat", "gitTreeState": "clean",
+        "buildDate": "2026-11-22T00:00:00Z", "goVersion": "swift6", "compiler": "swiftc", "platform": "linux/amd64",
+    ]
+
+    /// Access reviews: the admin may do everything; there is one user.
+    func handleReview(_ request: Request, group: String, version: String, resource: String) async throws -> Response {
+        guard let review = Discovery.reviewGroups.first(where: { $0.group == group && $0.version == version && $0.resource == resource }),
+              let schema = SideKinds.schema(kind: review.kind) else { throw StatusError.notFoundPath() }
+        var req = request
+        let body = try await collect(&req)
+        let contentType = request.headers[.contentType] ?? ""
+        var object: JSONValue = .emptyObject
+        if !body.isEmpty {
+            let fake = ResourceDefinition(group: group, version: version, kind: review.kind, resource: resource, namespaced: false, schema: schema, strategy: PlainStrategy())
+            object = try BodyDecoding.decode(body, contentType: contentType, definition: fake, validation: .ignore).object
+        }
+        object.kind = review.kind
+        object.apiVersion = "\(group)/\(version)"
+        object["status"] = Self.reviewStatus[review.kind] ?? .emptyObject
+        return Responses.json(object, status: .created)
+    }
+
+    /// The answer to each access review kind for the single admin user: everything is allowed.
+    static let reviewStatus: [String: JSONValue] = [
+        "SelfSubjectAccessReview": ["allowed": true, "reason": "the cluster administrator may perform every action"],
+        "SelfSubjectRulesReview": ["resourceRules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]],
+                                   "nonResourceRules": [["verbs": ["*"], "nonResourceURLs": ["*"]]], "incomplete": false],
+        "SelfSubjectReview": ["userInfo": ["username": "admin", "groups": ["system:masters", "system:authenticated"]]],
+    ]
+
+    func collect(_ request: inout Request) async throws -> [UInt8] {
+        do {
+            var buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw StatusError.tooLarge(limit: configuration.maxBodyBytes)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import TugAPI
+import TugAPIMachinery
+import TugRegistry
+import TugStorage
+
+extension APIServer {
+    func handleSubresource(_ request: Request, sub: String, name: String, namespace: String, definition d: ResourceDefinition,
+                           query: QueryParameters) async throws -> Response {
+        let view = ObjectView(definition: d, storage: store.scheme.storageDefinition(for: d))
+        switch (sub, request.method) {
+        case ("status", .get):
+            return render(request, view: view, objects: [try store.getObject(d, namespace: namespace, name: name)], single: true, query: query)
+        case ("status", .put):
+            return try await update(request, view: view, namespace: namespace, name: name, query: query, target: .status)
+        case ("status", .patch):
+            return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .status)
+        case ("scale", .get), ("scale", .put), ("scale", .patch):
+            return try await scale(request, definition: d, namespace: namespace, name: name, query: query)
+        case ("binding", .post):
+            return try await bind(request, definition: d, namespace: namespace, name: name, query: query)
+        case ("finalize", .put):
+            return try await finalizeNamespace(request, definition: d, name: name, query: query)
+        case ("log", .get), ("exec", _), ("attach", _), ("portforward", _):
+            let pod = try store.getObject(d, namespace: namespace, name: name)
+            guard let node = pod["spec"]["nodeName"].stringValue, !node.isEmpty else {
+                throw StatusError.badRequest("pod \(name) does not have a host assigned")
+            }
+            throw StatusError.serviceUnavailable("no node agent is connected for node \"\(node)\"; pod \(sub) needs the node agent of the pod's node")
+        default:
+            throw StatusError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+
+    /// `autoscaling/v1 Scale` over `spec.replicas` of the parent.
+    func scale(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
+        func scaleOf(_ object: JSONValue) -> JSONValue {
+            let selector = (try? LabelSelector.from(object["spec"]["selector"]).description) ?? ""
+            return ["kind": "Scale", "apiVersion": "autoscaling/v1",
+                    "metadata": ["name": .string(object.name), "namespace": .string(object.namespace), "uid": .string(object.uid),
+                                 "resourceVersion": .string(object.resourceVersion), "creationTimestamp": object["metadata"]["creationTimestamp"]],
+                    "spec": ["replicas": .int(object["spec"]["replicas"].intValue ?? 0)],
+                    "status": ["replicas": .int(object["status"]["replicas"].intValue ?? 0), "selector": .string(selector)]]
+        }
+        let current = try store.getObject(d, namespace: namespace, name: name)
+        if request.method == .get { return Responses.json(scaleOf(current)) }
+        var req = request
+        let body = try await collect(&req)
+        var desired: JSONValue
+        let scaleDefinition = ResourceDefinition(group: "autoscaling", version: "v1", kind: "Scale", resource: "scale", namespaced: true,
+                                                 schema: AppsSchemas.scale, strategy: PlainStrategy())
+        if request.method == .put {
+            desired = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: scaleDefinition,
+                                              validation: try BodyDecoding.validation(query)).object
+            if !desired.resourceVersion.isEmpty, desired.resourceVersion != current.resourceVersion {
+                throw StatusError.conflict(d.groupResource, name: name)
+            }
+        } else {
+            let contentType = request.headers[.contentType] ?? ""
+            guard let type = PatchType(contentType: contentType), type != .apply else { throw StatusError.unsupportedMediaType(contentType) }
+            let patch = try ObjectStoreBridge.parse(body)
+            let base = scaleOf(current)
+            switch type {
+            case .merge: desired = MergePatch.apply(patch, to: base)
+            case .json:
+                do { desired = try JSONPatch.apply(patch, to: base) } catch { throw StatusError(code: 422, reason: .invalid, message: error.description) }
+            default:
+                do { desired = try StrategicMergePatch.apply(patch, to: base, schema: AppsSchemas.scale) } catch {
+                    throw StatusError(code: 422, reason: .invalid, message: error.description)
+                }
+            }
+        }
+        guard let replicas = desired["spec"]["replicas"].intValue, replicas >= 0, replicas <= Int64(Int32.max) else {
+            throw StatusError.invalid(kind: "Scale", group: "autoscaling", name: name,
+                                      errors: FieldErrorList([FieldError(.invalid, field: "spec.replicas", value: desired["spec"]["replicas"], detail: "must be greater than or equal to 0")]))
+        }
+        var updated = current
+        updated["spec"]["replicas"] = .int(replicas)
+        let dry = try dryRun(query)
+        let result = try await store.update(d, namespace: namespace, name: name, object: updated, dryRun: dry)
+        return Responses.json(scaleOf(result))
+    }
+
+    /// `pods/binding`: assigns a pending pod to a node, once.
+    func bind(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
+        var req = request
+        let body = try await collect(&req)
+        let bindingDefinition = ResourceDefinition(group: "", version: "v1", kind: "Binding", resource: "bindings", namespaced: true,
+                                                   schema: PodSchemas.binding, strategy: PlainStrategy())
+        let binding = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: bindingDefinition, validation: .ignore).object
+        guard let node = binding["target"]["name"].stringValue, !node.isEmpty else {
+            throw StatusError.invalid(kind: "Binding", group: "", name: name, errors: FieldErrorList([FieldError(.required, field: "target.name")]))
+        }
+        for _ in 0..<5 {
+            let stored = try store.get(d, namespace: namespace, name: name)
+            var pod = try store.decode(stored)
+            if let existing = pod["spec"]["nodeName"].stringValue, !existing.isEmpty {
+                throw StatusError.conflict(d.groupResource, name: name, "pod \(name) is already assigned to node \"\(existing)\"")
+            }
+            if pod.deletionTimestamp != nil { throw StatusError.conflict(d.groupResource, name: name, "pod \(name) is being deleted, cannot be assigned to a host") }
+            pod["spec"]["nodeName"] = .string(node)
+            var conditions = pod["status"]["conditions"].arrayValue ?? []
+            conditions.removeAll { $0["type"] == "PodScheduled" }
+            conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(store.now))])
+            pod["status"]["conditions"] = .array(conditions)
+            if try await writeRetryingOnConflict(d, stored: stored, object: pod) {
+                return Responses.json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: .created)
+            }
+        }
+        throw StatusError.conflict(d.groupResource, name: name)
+    }
+
+    /// `namespaces/{name}/finalize`: replaces `spec.finalizers`.
+    func finalizeNamespace(_ request: Request, definition d: ResourceDefinition, name: String, query: QueryParameters) async throws -> Response {
+        var req = request
+        let body = try await collect(&req)
+        let decoded = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: d, validation: .ignore).object
+        let stored = try store.get(d, namespace: "", name: name)
+        var ns = try store.decode(stored)
+        ns["spec"]["finalizers"] = decoded["spec"]["finalizers"]
+        return Responses.json(try await store.replaceUnchecked(d, stored: stored, object: ns))
+    }
+}
+
+extension APIServer {
+    /// True when written; false when the object changed underneath (the caller re-reads and retries).
+    func writeRetryingOnConflict(_ d: ResourceDefinition, stored: TugStorage.StoredObject, object: JSONValue) async throws -> Bool {
+        do {
+            _ = try await store.replaceUnchecked(d, stored: stored, object: object)
+            return true
+        } catch {
+            if error.reason == .conflict { return false }
+            throw error
+        }
+    }
+}
+
+enum ObjectStoreBridge {
+    static func parse(_ body: [UInt8]) throws(StatusError) -> JSONValue {
+        do { return try JSONParser.parseValue(body) } catch { throw .badRequest("error decoding patch: \(error)") }
+    }
+}

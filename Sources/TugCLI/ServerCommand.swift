@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import TugAPI
+import TugAPIServer
+import TugRegistry
+import TugStorage
+import TugStorageSQLite
+
+/// `tug server`: the control plane in one process (API server, store, controllers), k3s-style.
+struct ServerCommand: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run the Tugboat control plane (and, later, a local node).")
+
+    @Option(help: "Directory for the store, certificates and credentials.")
+    var dataDir = "/var/lib/tugboat"
+
+    @Option(help: "Address the API server listens on.")
+    var bindAddress = "127.0.0.1"
+
+    @Option(help: "HTTPS port of the API server.")
+    var httpsPort = 6443
+
+    @Option(help: "Where to write the admin kubeconfig (default: <data-dir>/admin.kubeconfig).")
+    var writeKubeconfig: String?
+
+    @Flag(help: "Do not run the node agent and service proxy on this machine.")
+    var disableAgent = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func execute() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "tug.server")
+        let started = ContinuousClock.now
+
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(dataDir)/server/db", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls", hosts: [bindAddress, ProcessInfo.processInfo.hostName])
+        let scheme = Scheme.builtIn
+        let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
+                                        indexer: StorageKeys.indexer(scheme: scheme))
+        let store = ObjectStore(scheme: scheme, backend: backend)
+
+        let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
+        let host = bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress
+        let kubeconfig = credentials.kubeconfig(server: "https://\(host):\(httpsPort)")
+        try Data(kubeconfig.utf8).write(to: URL(fileURLWithPath: kubeconfigPath), options: .atomic)
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
+
+        let server = APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
+                               logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() })
+        let port = httpsPort
+        let address = bindAddress
+        let app = try server.application(onServerRunning: { _ in
+            let elapsed = ContinuousClock.now - started
+            logger.info("tug server ready", metadata: ["address": "https://\(address):\(port)", "kubeconfig": "\(kubeconfigPath)",
+                                                       "startup_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+        })
+        if disableAgent == false {
+            logger.notice("node agent not started: it arrives with the runtime (pods stay Pending until a node joins)")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort)),
+                .init(service: NamespaceLifecycle(store: store)),
+                .init(service: app),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        logger.info("tug server stopped")
+    }
+}
+
+/// Runs the SQLite writer loop for the life of the server, after making sure the bootstrap objects exist.
+struct StoreService: Service {
+    let backend: SQLiteBackend
+    let store: ObjectStore
+    let apiAddress: String
+    let apiPort: Int
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await backend.run() }
+            try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort)
+            // Serve until the group shuts down, then stop the writer (it fails anything still queued).
+            try? await gracefulShutdown()
+            backend.shutdown()
+            try await group.waitForAll()
+        }
+    }
+}

@@ -1,0 +1,18 @@
+public import ArgumentParser
+
+/// `tug`: the Tugboat binary. One executable, subcommands per role, as k3s does.
+public struct TugCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tug",
+        abstract: "Tugboat: a Kubernetes-compatible container platform in one binary.",
+        subcommands: [ServerCommand.self, ResetCommand.self, BenchCommand.self]
+    )
+
+    public init() {}
+}
+
+/// A subcommand whose work is asynchronous. `main` calls `execute()` directly: going through
+/// `AsyncParsableCommand.run()` on an existential resolves to the synchronous default and prints help.
+public protocol TugSubcommand: ParsableCommand {
+    func execute() async throws
+}
