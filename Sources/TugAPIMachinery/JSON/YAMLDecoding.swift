@@ -21,7 +21,7 @@ public enum YAMLDecoding {
         guard depth < 256 else { throw Failure(description: "YAML nested too deeply") }
         switch node {
         case .scalar(let scalar):
-            switch scalar.tag.description {
+            switch node.tag.description {
             case Tag.Name.null.rawValue: return .null
             case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
             case Tag.Name.int.rawValue: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Starts `tug server` in the background and waits until it is ready.
+set -euo pipefail
+bin=$1 data_dir=$2 port=$3
+mkdir -p "$data_dir"
+log="$data_dir/server.log"
+pidfile="$data_dir/server.pid"
+if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  echo "tug server already running (pid $(cat "$pidfile"))"
+else
+  nohup "$bin" server --data-dir "$data_dir" --https-port "$port" >"$log" 2>&1 &
+  echo $! >"$pidfile"
+fi
+kubeconfig="$data_dir/admin.kubeconfig"
+for _ in $(seq 1 100); do
+  if [[ -f $kubeconfig ]] && kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1; then
+    cat <<MSG
+tug server is ready on https://127.0.0.1:$port (log: $log)
+
+  export KUBECONFIG=$kubeconfig
+  kubectl get namespaces
+  kubectl create deployment web --image=busybox --replicas=3 -- httpd -f -p 8080
+  kubectl get deployments,pods -o wide
+
+Stop it with: make down     Remove its state with: $bin reset --data-dir $data_dir
+MSG
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "tug server did not become ready; last log lines:" >&2
+tail -20 "$log" >&2
+exit 1
