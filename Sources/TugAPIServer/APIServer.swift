@@ -63,16 +63,20 @@ public final class APIServer: Sendable {
         let key = try NIOSSLPrivateKey(bytes: Array(configuration.credentials.servingKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.applicationProtocols = ["http/1.1"]
-        let responder = CallbackResponder<APIRequestContext> { [self] request, context in
-            await self.respond(to: request, context: context)
-        }
         return Application(
-            responder: responder,
+            responder: responder(),
             server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(3600))), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The request handler alone, for in-process tests and other transports.
+    public func responder() -> CallbackResponder<APIRequestContext> {
+        CallbackResponder<APIRequestContext> { [self] request, context in
+            await self.respond(to: request, context: context)
+        }
     }
 
     // MARK: Dispatch
