@@ -1,0 +1,124 @@
+"""Fixtures that start the real `tug server` binary and drive it with the real kubectl and the Python client."""
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+TUG = os.environ.get("TUG_BIN") or os.path.join(os.path.dirname(__file__), "../../.build/debug/tug")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `tug server` process with its own data dir and port."""
+
+    def __init__(self, data_dir=None, port=None):
+        if not os.access(TUG, os.X_OK):
+            raise RuntimeError(f"tug binary not found at {TUG}: run `swift build` (make test does) or set TUG_BIN")
+        if shutil.which("kubectl") is None:
+            raise RuntimeError("kubectl is not on PATH: it is needed for the end-to-end tests")
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="tug-e2e-")
+        self.port = port or free_port()
+        self.kubeconfig = os.path.join(self.data_dir, "admin.kubeconfig")
+        self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
+        self.proc = None
+        self.log_path = os.path.join(self.data_dir, "server.log")
+
+    def start(self, timeout=30):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tug server exited with {self.proc.returncode}:\n{self.tail()}")
+            if os.path.exists(self.kubeconfig):
+                try:
+                    if self.raw("/readyz", auth=False) == (200, b"ok"):
+                        return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError(f"tug server not ready after {timeout}s:\n{self.tail()}")
+
+    def tail(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def token(self):
+        with open(os.path.join(self.data_dir, "server/tls/admin.token")) as f:
+            return f.read().strip()
+
+    def ssl_context(self):
+        return ssl.create_default_context(cafile=os.path.join(self.data_dir, "server/tls/ca.crt"))
+
+    def raw(self, path, method="GET", body=None, headers=None, auth=True, timeout=10):
+        req = urllib.request.Request(f"https://127.0.0.1:{self.port}{path}", data=body, method=method, headers=headers or {})
+        if auth:
+            req.add_header("Authorization", f"Bearer {self.token()}")
+        try:
+            with urllib.request.urlopen(req, context=self.ssl_context(), timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def kubectl(self, *args, input=None, check=True, timeout=60, env=None):
+        cmd = ["kubectl", "--kubeconfig", self.kubeconfig, "--cache-dir", self.cache_dir, *args]
+        full_env = dict(os.environ, **(env or {}))
+        result = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=full_env)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\nserver log:\n{self.tail()}")
+        return result
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server().start()
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture
+def fresh_server():
+    s = Server().start()
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture
+def namespace(server, request):
+    name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    server.kubectl("create", "namespace", name)
+    yield name
+    server.kubectl("delete", "namespace", name, "--wait=false", check=False)
