@@ -19,7 +19,7 @@ public struct NamespaceLifecycle: Service {
 
     public func run() async throws {
         guard let nsDef = store.definition(group: "", resource: "namespaces") else { return }
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let terminating = store.backend.list(prefix: StorageKeys.prefix(nsDef, namespace: nil)).items
                 .compactMap { try? store.decode($0) }.filter { $0.deletionTimestamp != nil }
             for ns in terminating {

@@ -139,6 +139,10 @@ public enum EventConversion {
     public static func toEventsV1(_ core: JSONValue) -> JSONValue {
         var out = core
         for (c, e) in pairs { out[e] = core[c]; out[c] = .null }
+        // eventTime is required in events.k8s.io/v1; core events often carry only first/last timestamps.
+        if out["eventTime"].isNull, let t = (core["firstTimestamp"].stringValue ?? core["lastTimestamp"].stringValue ?? core.creationTimestamp).flatMap(KubeTime.parse) {
+            out["eventTime"] = .string(KubeTime.formatMicro(t))
+        }
         out.apiVersion = "events.k8s.io/v1"
         return out
     }

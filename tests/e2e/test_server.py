@@ -1,0 +1,107 @@
+"""Server lifecycle: TLS and authentication, health, metrics, graceful shutdown, kill -9 durability, reset."""
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+
+from conftest import TUG, Server
+
+
+def test_https_only_and_401_without_credentials(server):
+    status, body = server.raw("/api/v1/namespaces", auth=False)
+    assert status == 401 and json.loads(body)["reason"] == "Unauthorized"
+    status, _ = server.raw("/api/v1/namespaces", headers={"Authorization": "Bearer wrong"}, auth=False)
+    assert status == 401
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        try:
+            reply = s.recv(100)
+        except (ConnectionResetError, socket.timeout):
+            reply = b""
+        assert not reply.startswith(b"HTTP/1.1 200")
+
+
+def test_health_version_metrics(server):
+    for path in ["/livez", "/readyz", "/healthz"]:
+        assert server.raw(path, auth=False) == (200, b"ok")
+    status, body = server.raw("/version/", auth=False)
+    assert status == 200 and json.loads(body)["minor"] == "32"
+    server.raw("/api/v1/namespaces")
+    status, metrics = server.raw("/metrics")
+    assert status == 200
+    text = metrics.decode()
+    assert "apiserver_request_total" in text and 'resource="namespaces"' in text
+    assert "apiserver_request_duration_seconds" in text
+
+
+def test_graceful_shutdown_on_sigterm():
+    s = Server().start()
+    try:
+        assert s.stop(signal.SIGTERM, timeout=20) == 0
+    finally:
+        s.cleanup()
+
+
+def test_acknowledged_writes_survive_kill_9():
+    s = Server().start()
+    acknowledged = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(worker):
+        ctx = s.ssl_context()
+        token = s.token()
+        i = 0
+        while not stop.is_set():
+            name = f"w{worker}-{i}"
+            body = json.dumps({"metadata": {"name": name}, "data": {"i": str(i)}}).encode()
+            req = urllib.request.Request(f"https://127.0.0.1:{s.port}/api/v1/namespaces/default/configmaps", data=body, method="POST",
+                                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, context=ctx, timeout=5) as resp:
+                    if resp.status == 201:
+                        with lock:
+                            acknowledged.append(name)
+            except Exception:
+                return
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acknowledged) >= 300:
+                break
+        time.sleep(0.01)
+    s.proc.send_signal(signal.SIGKILL)
+    s.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(acknowledged) >= 300, "the burst did not get going"
+    restarted = Server(data_dir=s.data_dir, port=s.port).start()
+    try:
+        status, body = restarted.raw("/api/v1/namespaces/default/configmaps")
+        names = {item["metadata"]["name"] for item in json.loads(body)["items"]}
+        missing = [n for n in acknowledged if n not in names]
+        assert not missing, f"{len(missing)} acknowledged creates were lost, e.g. {missing[:5]}"
+    finally:
+        restarted.cleanup()
+
+
+def test_reset_removes_the_data_dir():
+    s = Server().start()
+    s.stop()
+    out = subprocess.run([TUG, "reset", "--data-dir", s.data_dir], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and not os.path.exists(s.data_dir)
+    refused = subprocess.run([TUG, "reset", "--data-dir", "/usr"], capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and os.path.exists("/usr/bin")
+    s.cleanup()
