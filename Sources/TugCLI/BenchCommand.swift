@@ -1,2 +1,182 @@
 import ArgumentParser
-struct BenchCommand: ParsableCommand { static let configuration = CommandConfiguration(commandName: "bench") }
+import Foundation
+import Synchronization
+import TugAPIMachinery
+import TugClient
+
+/// `tug bench`: benchmarks that print figures with the command that reproduces them.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [APIBench.self])
+}
+
+/// `tug bench api`: starts a fresh `tug server`, then measures readiness, memory and API latency/throughput.
+struct APIBench: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "api", abstract: "Benchmark the API server and store.")
+
+    @Option(help: "Objects to create for the LIST and memory figures.")
+    var objects = 10_000
+
+    @Option(help: "Concurrent clients for the throughput figure.")
+    var clients = 16
+
+    @Option(help: "Sequential creates for the single-client latency figure.")
+    var sequential = 1_000
+
+    @Option(help: "Port for the benchmark server.")
+    var port = 16_443
+
+    func execute() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["server", "--data-dir", dataDir, "--https-port", String(port), "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+
+        let kubeconfigPath = "\(dataDir)/admin.kubeconfig"
+        var client: RESTClient?
+        var ready: Duration?
+        let deadline = started + .seconds(30)
+        while ContinuousClock.now < deadline, ready == nil {
+            if client == nil, FileManager.default.fileExists(atPath: kubeconfigPath), let config = try? Kubeconfig.load(path: kubeconfigPath) {
+                client = try RESTClient(kubeconfig: config, maxConnections: clients * 2)
+            }
+            if let client, let r = try? await client.request(.GET, "/readyz", timeout: .milliseconds(200)), r.status == 200 {
+                ready = ContinuousClock.now - started
+            } else {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        guard let client, let ready else { throw ValidationError("the benchmark server did not become ready within 30s") }
+        let pid = process.processIdentifier
+        try await Task.sleep(for: .seconds(1))
+        let idleRSS = Self.rssMiB(pid: pid)
+
+        var report: [(String, String)] = [("start to ready", Self.ms(ready)), ("RSS idle", String(format: "%.1f MiB", idleRSS))]
+
+        // 1. Single-client create latency (ConfigMaps).
+        var latencies: [Duration] = []
+        for i in 0..<sequential {
+            let t = ContinuousClock.now
+            let r = try await client.request(.POST, "/api/v1/namespaces/default/configmaps", body: ["metadata": ["name": .string("seq-\(i)")], "data": ["k": "v"]])
+            guard r.status == 201 else { throw ValidationError("create failed: \(r.status) \(r.json)") }
+            latencies.append(ContinuousClock.now - t)
+        }
+        report.append(("create, 1 client", Self.percentiles(latencies)))
+
+        // 2. Durable create throughput with N clients (Pods, which are also the LIST set).
+        let counter = Shared(0)
+        let tStart = ContinuousClock.now
+        let concurrentLatencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    var mine: [Duration] = []
+                    while true {
+                        let i = counter.withLock { n -> Int in defer { n += 1 }; return n }
+                        if i >= objects { return mine }
+                        let pod: JSONValue = ["metadata": ["name": .string("pod-\(i)"), "labels": ["app": "bench", "shard": .string(String(i % 10))]],
+                                              "spec": ["containers": [["name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"],
+                                                                       "ports": [["containerPort": 8080]], "env": [["name": "INDEX", "value": .string(String(i))]]]]]]
+                        let t = ContinuousClock.now
+                        let r = try await client.request(.POST, "/api/v1/namespaces/default/pods", body: pod)
+                        guard r.status == 201 else { throw ValidationError("create failed: \(r.status) \(r.json)") }
+                        mine.append(ContinuousClock.now - t)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Duration]()) { $0 += $1 }
+        }
+        let elapsed = ContinuousClock.now - tStart
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.append(("create, \(clients) clients", "\(Int(Double(objects) / seconds)) creates/s; " + Self.percentiles(concurrentLatencies)))
+
+        // 3. GET latency.
+        var gets: [Duration] = []
+        for i in 0..<1_000 {
+            let t = ContinuousClock.now
+            _ = try await client.request(.GET, "/api/v1/namespaces/default/pods/pod-\((i * 7919) % objects)")
+            gets.append(ContinuousClock.now - t)
+        }
+        report.append(("get, 1 client", Self.percentiles(gets)))
+
+        // 4. LIST of all pods.
+        var lists: [Duration] = []
+        var listBytes = 0
+        for _ in 0..<20 {
+            let t = ContinuousClock.now
+            let r = try await client.request(.GET, "/api/v1/namespaces/default/pods")
+            lists.append(ContinuousClock.now - t)
+            listBytes = r.body.readableBytes
+        }
+        report.append(("list \(objects) pods (\(listBytes / 1_048_576) MiB)", Self.percentiles(lists)))
+
+        // 5. Watch delivery: time from sending a create to receiving its ADDED event.
+        let sent = Shared<[String: ContinuousClock.Instant]>([:])
+        let delivered = Shared<[Duration]>([])
+        let watchCount = 1_000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let rv = try await client.request(.GET, "/api/v1/namespaces/default/secrets").json["metadata"]["resourceVersion"].stringValue ?? "0"
+            group.addTask {
+                try await client.watch("/api/v1/namespaces/default/secrets?watch=true&resourceVersion=\(rv)") { event in
+                    let now = ContinuousClock.now
+                    let name = event["object"]["metadata"]["name"].stringValue ?? ""
+                    let count = delivered.withLock { d -> Int in
+                        if let t = sent.withLock({ $0[name] }) { d.append(now - t) }
+                        return d.count
+                    }
+                    return count < watchCount
+                }
+            }
+            for i in 0..<watchCount {
+                let name = "w-\(i)"
+                sent.withLock { $0[name] = ContinuousClock.now }
+                _ = try await client.request(.POST, "/api/v1/namespaces/default/secrets", body: ["metadata": ["name": .string(name)], "stringData": ["k": "v"]])
+            }
+            try await group.waitForAll()
+        }
+        report.append(("watch delivery (create sent → event)", Self.percentiles(delivered.withLock { $0 })))
+
+        try await Task.sleep(for: .seconds(1))
+        report.append(("RSS after \(objects + sequential + watchCount) objects", String(format: "%.1f MiB", Self.rssMiB(pid: pid))))
+
+        print("tug bench api — \(objects) objects, \(clients) clients, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("reproduce: tug bench api --objects \(objects) --clients \(clients) --sequential \(sequential)")
+        let width = report.map(\.0.count).max() ?? 0
+        for (name, value) in report {
+            print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+        try await client.shutdown()
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    static func ms(_ d: Duration) -> String {
+        String(format: "%.2f ms", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15)
+    }
+
+    static func percentiles(_ values: [Duration]) -> String {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return "no samples" }
+        func at(_ p: Double) -> Duration { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return "p50 \(ms(at(0.50))), p99 \(ms(at(0.99))) (n=\(sorted.count))"
+    }
+
+    /// Resident set size from /proc (VmRSS, kB).
+    static func rssMiB(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kb / 1024
+    }
+}
+
+/// A value shared between benchmark tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
+}
