@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import NIOCore
 import TugAPI
 import TugAPIMachinery
@@ -47,6 +48,11 @@ extension APIServer {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try? await Task.sleep(for: .seconds(timeoutSeconds))
+                    stream.cancel()
+                }
+                // Server shutdown ends open watches; clients rewatch from their last resourceVersion.
+                group.addTask {
+                    try? await gracefulShutdown()
                     stream.cancel()
                 }
                 var lastRevision = startAfter ?? 0

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import TugAPIMachinery
 import TugClient
@@ -22,8 +25,8 @@ struct APIBench: TugSubcommand {
     @Option(help: "Sequential creates for the single-client latency figure.")
     var sequential = 1_000
 
-    @Option(help: "Port for the benchmark server.")
-    var port = 16_443
+    @Option(help: "Port for the benchmark server (default: a free port).")
+    var port: Int?
 
     func execute() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-\(UUID().uuidString)").path
@@ -31,11 +34,12 @@ struct APIBench: TugSubcommand {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        let port = try self.port ?? FreePort.find()
         process.arguments = ["server", "--data-dir", dataDir, "--https-port", String(port), "--log-level", "warning"]
         process.standardOutput = FileHandle.nullDevice
         let started = ContinuousClock.now
         try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         let kubeconfigPath = "\(dataDir)/admin.kubeconfig"
         var client: RESTClient?
@@ -150,8 +154,18 @@ struct APIBench: TugSubcommand {
             print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
         }
         try await client.shutdown()
+        try await Self.stop(process)
+    }
+
+    /// SIGTERM, then wait (without Foundation's spinning waitUntilExit) for a graceful exit, SIGKILL after 20 s.
+    static func stop(_ process: Process) async throws {
         process.terminate()
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            print("warning: the benchmark server did not stop within 20 s of SIGTERM; killing it")
+            kill(process.processIdentifier, SIGKILL)
+        }
     }
 
     static func ms(_ d: Duration) -> String {
@@ -179,4 +193,23 @@ final class Shared<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
     init(_ value: Value) { mutex = Mutex(value) }
     func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
+}
+
+/// Asks the kernel for a free loopback TCP port.
+enum FreePort {
+    static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ValidationError("could not find a free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }
