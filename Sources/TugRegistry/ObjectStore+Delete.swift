@@ -46,9 +46,10 @@ extension ObjectStore {
                 throw .conflict(d.groupResource, name: name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(stored.revision)")
             }
             let key = StorageKeys.key(d, namespace: object.namespace, name: name)
-            var finalizers = object.finalizers
-            if options.propagationPolicy == "Foreground", !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-            if options.propagationPolicy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
+            // propagationPolicy is validated, but adds no `foregroundDeletion`/`orphan` finalizer until a garbage
+            // collector exists to act on it (the GC controller arrives with the workload controllers); without one the
+            // object would stay Terminating forever. Today no controller creates dependents, so every policy ends the same way.
+            let finalizers = object.finalizers
             let grace = gracePeriod(d, object, options)
             let graceful = grace > 0
             if !finalizers.isEmpty || graceful || d.resource == "namespaces" {

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A store that lives only in memory: for tests and benchmarks of the layers above storage.
-public final class InMemoryBackend: StorageBackend {
+public final class InMemoryBackend: MemoryStateBackend {
     public let state: MemoryState
     /// Serialises prepare+commit so concurrent writers never share a revision.
     private let writeLock = Mutex(())
@@ -30,11 +30,4 @@ public final class InMemoryBackend: StorageBackend {
         try apply(.delete(key: key, expectedRevision: expectedRevision, encode: encode))
     }
 
-    public func get(key: String) -> StoredObject? { state.get(key: key) }
-    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
-        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit)
-    }
-    public var currentRevision: Int64 { state.currentRevision }
-    public var compactedRevision: Int64 { state.compactedRevision }
 }

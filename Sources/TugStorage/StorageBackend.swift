@@ -64,3 +64,18 @@ public enum StorageError: Error, Sendable, Hashable {
     case compacted(requested: Int64, compacted: Int64)
     case unavailable(String)
 }
+
+/// Backends whose reads and watches are served by a `MemoryState`.
+public protocol MemoryStateBackend: StorageBackend {
+    var state: MemoryState { get }
+}
+
+extension MemoryStateBackend {
+    public func get(key: String) -> StoredObject? { state.get(key: key) }
+    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
+        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit)
+    }
+    public var currentRevision: Int64 { state.currentRevision }
+    public var compactedRevision: Int64 { state.compactedRevision }
+}

@@ -9,7 +9,7 @@ public import TugStorage
 /// Writers enqueue operations; one writer loop takes everything pending, validates it against the in-memory state,
 /// appends the rows in a single transaction (`synchronous=FULL`: durable once acknowledged, even across `kill -9`
 /// or power loss), then publishes the batch. Many concurrent writers therefore share one fsync (group commit).
-public final class SQLiteBackend: StorageBackend {
+public final class SQLiteBackend: MemoryStateBackend {
     public typealias AttributeIndexer = @Sendable (_ key: String, _ value: [UInt8]) -> ObjectAttributes
 
     struct Pending {
@@ -17,7 +17,7 @@ public final class SQLiteBackend: StorageBackend {
         let continuation: CheckedContinuation<StoredObject, any Error>
     }
 
-    let state: MemoryState
+    public let state: MemoryState
     let database: DatabaseQueue
     let logger: Logger
     private let pending = Mutex<(queue: [Pending], running: Bool)>(([], true))
@@ -190,14 +190,4 @@ public final class SQLiteBackend: StorageBackend {
             logger.warning("store compaction failed", metadata: ["error": "\(error)"])
         }
     }
-
-    // MARK: Reads
-
-    public func get(key: String) -> StoredObject? { state.get(key: key) }
-    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
-        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit)
-    }
-    public var currentRevision: Int64 { state.currentRevision }
-    public var compactedRevision: Int64 { state.compactedRevision }
 }

@@ -54,7 +54,20 @@ enum WorkloadSupport {
     static func replicas(_ object: JSONValue) -> JSONValue { .int(object["spec"]["replicas"].intValue ?? 1) }
 }
 
-public struct DeploymentStrategy: ResourceStrategy {
+/// Controllers with a pod template: validation checks the selector against the template, and the selector is immutable.
+public protocol WorkloadStrategy: ResourceStrategy {}
+
+extension WorkloadStrategy {
+    public func validate(_ object: JSONValue) -> FieldErrorList { WorkloadSupport.validate(object) }
+
+    public func validateUpdate(_ object: JSONValue, old: JSONValue) -> FieldErrorList {
+        var errors = validate(object)
+        errors.append(contentsOf: WorkloadSupport.validateImmutableSelector(object, old: old))
+        return errors
+    }
+}
+
+public struct DeploymentStrategy: WorkloadStrategy {
     public init() {}
 
     public func applyDefaults(_ object: inout JSONValue) {
@@ -82,11 +95,6 @@ public struct DeploymentStrategy: ResourceStrategy {
         return errors
     }
 
-    public func validateUpdate(_ object: JSONValue, old: JSONValue) -> FieldErrorList {
-        var errors = validate(object)
-        errors.append(contentsOf: WorkloadSupport.validateImmutableSelector(object, old: old))
-        return errors
-    }
 
     public var columns: [TableColumn] {
         [.name, TableColumn("Ready", description: "Number of the pod with ready state"),
@@ -103,20 +111,12 @@ public struct DeploymentStrategy: ResourceStrategy {
     }
 }
 
-public struct ReplicaSetStrategy: ResourceStrategy {
+public struct ReplicaSetStrategy: WorkloadStrategy {
     public init() {}
 
     public func applyDefaults(_ object: inout JSONValue) {
         PodDefaults.setIfAbsent(&object["spec"], "replicas", 1)
         WorkloadSupport.defaultTemplate(&object)
-    }
-
-    public func validate(_ object: JSONValue) -> FieldErrorList { WorkloadSupport.validate(object) }
-
-    public func validateUpdate(_ object: JSONValue, old: JSONValue) -> FieldErrorList {
-        var errors = validate(object)
-        errors.append(contentsOf: WorkloadSupport.validateImmutableSelector(object, old: old))
-        return errors
     }
 
     public var columns: [TableColumn] {
@@ -133,7 +133,7 @@ public struct ReplicaSetStrategy: ResourceStrategy {
     }
 }
 
-public struct StatefulSetStrategy: ResourceStrategy {
+public struct StatefulSetStrategy: WorkloadStrategy {
     public init() {}
 
     public func applyDefaults(_ object: inout JSONValue) {
@@ -154,14 +154,6 @@ public struct StatefulSetStrategy: ResourceStrategy {
         WorkloadSupport.defaultTemplate(&object)
     }
 
-    public func validate(_ object: JSONValue) -> FieldErrorList { WorkloadSupport.validate(object) }
-
-    public func validateUpdate(_ object: JSONValue, old: JSONValue) -> FieldErrorList {
-        var errors = validate(object)
-        errors.append(contentsOf: WorkloadSupport.validateImmutableSelector(object, old: old))
-        return errors
-    }
-
     public var columns: [TableColumn] {
         [.name, TableColumn("Ready", description: "Number of the pod with ready state"), .age, Cells.containersColumn, Cells.imagesColumn]
     }
@@ -172,21 +164,13 @@ public struct StatefulSetStrategy: ResourceStrategy {
     }
 }
 
-public struct DaemonSetStrategy: ResourceStrategy {
+public struct DaemonSetStrategy: WorkloadStrategy {
     public init() {}
 
     public func applyDefaults(_ object: inout JSONValue) {
         PodDefaults.setIfAbsent(&object["spec"], "revisionHistoryLimit", 10)
         PodDefaults.setIfAbsent(&object["spec"], "updateStrategy", ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": 0]])
         WorkloadSupport.defaultTemplate(&object)
-    }
-
-    public func validate(_ object: JSONValue) -> FieldErrorList { WorkloadSupport.validate(object) }
-
-    public func validateUpdate(_ object: JSONValue, old: JSONValue) -> FieldErrorList {
-        var errors = validate(object)
-        errors.append(contentsOf: WorkloadSupport.validateImmutableSelector(object, old: old))
-        return errors
     }
 
     public var columns: [TableColumn] {
