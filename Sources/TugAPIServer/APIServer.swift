@@ -6,7 +6,7 @@ public import Logging
 import Metrics
 import NIOCore
 import NIOSSL
-public import TugAPI
+import TugAPI
 import TugAPIMachinery
 public import TugRegistry
 

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
-public import X509
+import X509
 
 /// The cluster's certificate authority, serving certificate and admin token, created on first start under
 /// `<data-dir>/server/tls` and reused afterwards.

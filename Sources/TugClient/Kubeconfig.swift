@@ -1,5 +1,5 @@
 import Foundation
-public import TugAPIMachinery
+import TugAPIMachinery
 import Yams
 
 /// The parts of a kubeconfig the client uses: current context's server, CA and bearer token.

@@ -1,4 +1,4 @@
-public import TugAPIMachinery
+import TugAPIMachinery
 
 extension Scheme {
     /// Every built-in resource Tugboat serves, in discovery order (core first).

@@ -1,4 +1,4 @@
-public import TugAPIMachinery
+import TugAPIMachinery
 
 /// The set of served resources, looked up by group/version/resource, by kind, or by group.
 public struct Scheme: Sendable {
