@@ -21,7 +21,8 @@ extension ObjectStore {
     /// Applies a patch with optimistic concurrency: on a storage conflict the patch is re-applied to the new state.
     /// Server-side apply creates the object when it does not exist.
     public func patch(_ d: ResourceDefinition, namespace: String, name: String, type: PatchType, body: [UInt8],
-                      target: UpdateTarget = .main, schema: TypeSchema? = nil, dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
+                      target: UpdateTarget = .main, schema: TypeSchema? = nil, fieldManager: String = "",
+                      dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
         let patch = try Self.parsePatch(body, type: type)
         let schema = schema ?? d.schema
         for _ in 0..<8 {
@@ -29,10 +30,11 @@ extension ObjectStore {
             do {
                 stored = try get(d, namespace: namespace, name: name)
             } catch let error where error.reason == .notFound && type == .apply && target == .main {
-                var object = patch
+                var object = StrategicMergePatch.removeDirectives(patch)
                 if object.name.isEmpty { object.name = name }
                 guard object.name == name else { throw .badRequest("the name of the object (\(object.name)) does not match the name on the URL (\(name))") }
-                return (try await create(d, namespace: namespace, object: StrategicMergePatch.removeDirectives(object), dryRun: dryRun), true)
+                object["metadata"]["managedFields"] = FieldManager.created(object, manager: fieldManager, apiVersion: d.groupVersion, schema: schema, now: now)
+                return (try await create(d, namespace: namespace, object: object, dryRun: dryRun), true)
             }
             let old = try decode(stored)
             var patched: JSONValue
@@ -43,10 +45,12 @@ extension ObjectStore {
                 do { patched = try JSONPatch.apply(patch, to: old) } catch {
                     throw StatusError(code: 422, reason: .invalid, message: error.description)
                 }
-            case .strategic, .apply:
+            case .strategic:
                 do { patched = try StrategicMergePatch.apply(patch, to: old, schema: schema) } catch {
                     throw StatusError(code: 422, reason: .invalid, message: error.description)
                 }
+            case .apply:
+                patched = try FieldManager.apply(patch, to: old, manager: fieldManager, apiVersion: d.groupVersion, schema: schema, now: now)
             case .applyCBOR:
                 throw .unsupportedMediaType(type.rawValue)
             }

@@ -165,3 +165,48 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         #expect(odd.items.count == 2)
     }
 }
+
+@Suite struct ServerSideApplyTests {
+    @Test func reapplyRemovesFieldsTheManagerNoLongerSets() async throws {
+        let store = try await makeStore()
+        let cms = try store.scheme.def("", "configmaps")
+        let first = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {x: \"1\", y: \"2\"}\ndata:\n  k1: v1\n  k2: v2\n"
+        let (created, isNew) = try await store.patch(cms, namespace: "default", name: "a", type: .apply, body: Array(first.utf8), fieldManager: "me")
+        #expect(isNew)
+        #expect(created["metadata"]["managedFields"][0]["manager"] == "me")
+        #expect(created["metadata"]["managedFields"][0]["fieldsV1"]["f:data"] == ["f:k1": .emptyObject, "f:k2": .emptyObject])
+        // Another writer adds a field the apply manager does not own.
+        _ = try await store.patch(cms, namespace: "default", name: "a", type: .merge, body: Array(#"{"data":{"other":"o"}}"#.utf8))
+        let second = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {x: \"1\"}\ndata:\n  k1: v1b\n"
+        let (updated, _) = try await store.patch(cms, namespace: "default", name: "a", type: .apply, body: Array(second.utf8), fieldManager: "me")
+        #expect(updated["data"] == ["k1": "v1b", "other": "o"])
+        #expect(updated.labels == ["x": "1"])
+        #expect(updated["metadata"]["managedFields"].arrayValue?.count == 1)
+    }
+
+    @Test func keyedListElementsAreOwnedByKey() async throws {
+        let store = try await makeStore()
+        let deployments = try store.scheme.def("apps", "deployments")
+        let applied = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: d}
+            spec:
+              selector: {matchLabels: {app: d}}
+              template:
+                metadata: {labels: {app: d}}
+                spec:
+                  containers:
+                  - name: c
+                    image: x
+                    env: [{name: A, value: a}, {name: B, value: b}]
+            """
+        _ = try await store.patch(deployments, namespace: "default", name: "d", type: .apply, body: Array(applied.utf8), fieldManager: "me")
+        let fewer = applied.replacingOccurrences(of: ", {name: B, value: b}", with: "")
+        let (d, _) = try await store.patch(deployments, namespace: "default", name: "d", type: .apply, body: Array(fewer.utf8), fieldManager: "me")
+        let container = d["spec"]["template"]["spec"]["containers"][0]
+        #expect(container["env"] == [["name": "A", "value": "a"]])
+        #expect(container["terminationMessagePath"] == "/dev/termination-log", "defaults are not owned, so they stay")
+        #expect(d["spec"]["replicas"] == 1)
+    }
+}

@@ -190,6 +190,13 @@ def test_server_side_apply_creates_and_updates(server, namespace):
     server.kubectl("apply", "--server-side", "-f", write(cm.replace("k: v", "k: w\n  m: \"1\"")), *ns)
     data = json.loads(server.kubectl("get", "cm", "ssa", "-o", "json", *ns).stdout)["data"]
     assert data == {"k": "w", "m": "1"}
+    # Fields the manager applied before and no longer applies are removed; fields set by others stay.
+    server.kubectl("label", "cm", "ssa", "owner=someone-else", *ns)
+    server.kubectl("apply", "--server-side", "-f", write(cm.replace("k: v", "m: \"2\"")), *ns)
+    live = json.loads(server.kubectl("get", "cm", "ssa", "-o", "json", "--show-managed-fields", *ns).stdout)
+    assert live["data"] == {"m": "2"}
+    assert live["metadata"]["labels"]["owner"] == "someone-else"
+    assert [m["manager"] for m in live["metadata"]["managedFields"]] == ["kubectl"]
 
 
 def test_get_watch_streams_events(server, namespace):

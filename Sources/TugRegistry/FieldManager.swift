@@ -1,0 +1,151 @@
+import Foundation
+import TugAPIMachinery
+
+/// Server-side apply field ownership, in the `managedFields` FieldsV1 format.
+///
+/// Each apply manager's entry records the fields its last applied configuration set (`f:<name>` for fields,
+/// `k:{"name":"x"}` for elements of keyed lists, `v:<json>` for set members). Applying again removes the fields the
+/// manager set before but no longer sets, then merges the new configuration, as Kubernetes does. Conflicts with
+/// other managers are not detected yet.
+enum FieldManager {
+    /// Identity and system fields that never count as applied fields.
+    static let ignoredMetadata: Set<String> = ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                                               "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"]
+
+    /// The FieldsV1 set of an applied configuration.
+    static func fieldSet(of applied: JSONValue, schema: TypeSchema?) -> JSONValue {
+        guard case .object(let object) = applied else { return .emptyObject }
+        var out: [String: JSONValue] = [:]
+        for (key, value) in object where key != "apiVersion" && key != "kind" {
+            if key == "metadata" {
+                guard case .object(let meta) = value else { continue }
+                var m: [String: JSONValue] = [:]
+                for (mk, mv) in meta where !ignoredMetadata.contains(mk) {
+                    m["f:" + mk] = fields(of: mv, type: schema?.fields["metadata"].flatMap { fieldType(in: $0, mk) }, strategy: .replace)
+                }
+                if !m.isEmpty { out["f:metadata"] = .object(m) }
+                continue
+            }
+            let field = schema?.fields[key]
+            out["f:" + key] = fields(of: value, type: field?.type, strategy: field?.patch ?? .replace)
+        }
+        return .object(out)
+    }
+
+    static func fieldType(in field: Field, _ name: String) -> FieldType? {
+        if case .object(let s) = field.type { return s.fields[name]?.type }
+        return nil
+    }
+
+    static func fields(of value: JSONValue, type: FieldType?, strategy: PatchStrategy) -> JSONValue {
+        switch value {
+        case .object(let object):
+            var out: [String: JSONValue] = [:]
+            let schema: TypeSchema?
+            var valueType: FieldType?
+            switch type {
+            case .object(let s): schema = s
+            case .map(let v): schema = nil; valueType = v
+            default: schema = nil
+            }
+            for (k, v) in object {
+                let child = schema?.fields[k]
+                out["f:" + k] = fields(of: v, type: child?.type ?? valueType, strategy: child?.patch ?? .replace)
+            }
+            return .object(out)
+        case .array(let items):
+            var elementType: FieldType?
+            if case .array(let t) = type { elementType = t }
+            switch strategy {
+            case .mergeByKey(let key), .mergeByKeyRetainKeys(let key):
+                var out: [String: JSONValue] = [:]
+                for item in items {
+                    guard let id = item[key] as JSONValue?, !id.isNull else { continue }
+                    var element = fields(of: item, type: elementType, strategy: .replace).objectValue ?? [:]
+                    element["."] = .emptyObject
+                    out["k:" + JSONWriter.string([key: id])] = .object(element)
+                }
+                return .object(out)
+            case .mergeSet:
+                return .object(Dictionary(items.map { ("v:" + JSONWriter.string($0), JSONValue.emptyObject) }, uniquingKeysWith: { a, _ in a }))
+            default:
+                return .emptyObject
+            }
+        default:
+            return .emptyObject
+        }
+    }
+
+    /// Paths present in `previous` but not in `current` (each path ends at the first missing key).
+    static func removed(from previous: JSONValue, to current: JSONValue) -> [[String]] {
+        guard case .object(let p) = previous else { return [] }
+        let c = current.objectValue ?? [:]
+        var out: [[String]] = []
+        for (key, child) in p where key != "." {
+            if let next = c[key] {
+                out += removed(from: child, to: next).map { [key] + $0 }
+            } else {
+                out.append([key])
+            }
+        }
+        return out
+    }
+
+    /// Removes one FieldsV1 path from an object.
+    static func remove(_ path: ArraySlice<String>, from value: JSONValue) -> JSONValue {
+        guard let first = path.first else { return value }
+        let rest = path.dropFirst()
+        if first.hasPrefix("f:"), case .object(var object) = value {
+            let name = String(first.dropFirst(2))
+            guard let child = object[name] else { return value }
+            if rest.isEmpty { object.removeValue(forKey: name) } else { object[name] = remove(rest, from: child) }
+            return .object(object)
+        }
+        if case .array(var items) = value {
+            let matches: (JSONValue) -> Bool
+            if first.hasPrefix("k:"), let key = try? JSONParser.parseValue(String(first.dropFirst(2))), case .object(let fields) = key {
+                matches = { item in fields.allSatisfy { item[$0.key] == $0.value } }
+            } else if first.hasPrefix("v:"), let member = try? JSONParser.parseValue(String(first.dropFirst(2))) {
+                matches = { $0 == member }
+            } else {
+                return value
+            }
+            if rest.isEmpty {
+                items.removeAll(where: matches)
+            } else if let i = items.firstIndex(where: matches) {
+                items[i] = remove(rest, from: items[i])
+            }
+            return .array(items)
+        }
+        return value
+    }
+
+    /// Applies `applied` for `manager` onto `live`: drops what the manager no longer sets, merges the rest, and records
+    /// the manager's new field set.
+    static func apply(_ applied: JSONValue, to live: JSONValue, manager: String, apiVersion: String, schema: TypeSchema, now: Date) throws(StatusError) -> JSONValue {
+        var entries = live["metadata"]["managedFields"].arrayValue ?? []
+        let index = entries.firstIndex { $0["manager"].stringValue == manager && $0["operation"] == "Apply" }
+        let previous = index.map { entries[$0]["fieldsV1"] } ?? .emptyObject
+        let current = fieldSet(of: applied, schema: schema)
+        var result = live
+        for path in removed(from: previous, to: current) {
+            result = remove(path[...], from: result)
+        }
+        do {
+            result = try StrategicMergePatch.apply(applied, to: result, schema: schema)
+        } catch {
+            throw StatusError(code: 422, reason: .invalid, message: error.description)
+        }
+        let entry: JSONValue = ["manager": .string(manager), "operation": "Apply", "apiVersion": .string(apiVersion),
+                                "time": .string(KubeTime.format(now)), "fieldsType": "FieldsV1", "fieldsV1": current]
+        if let index { entries[index] = entry } else { entries.append(entry) }
+        result["metadata"]["managedFields"] = .array(entries)
+        return result
+    }
+
+    /// The managedFields of an object created by apply.
+    static func created(_ applied: JSONValue, manager: String, apiVersion: String, schema: TypeSchema, now: Date) -> JSONValue {
+        [["manager": .string(manager), "operation": "Apply", "apiVersion": .string(apiVersion), "time": .string(KubeTime.format(now)),
+          "fieldsType": "FieldsV1", "fieldsV1": fieldSet(of: applied, schema: schema)]]
+    }
+}
