@@ -1,7 +1,9 @@
 """The real kubectl 1.32 against the real `tug server`: the commands a new user types."""
 import json
 import os
+import queue
 import subprocess
+import threading
 import tempfile
 import time
 
@@ -203,19 +205,23 @@ def test_get_watch_streams_events(server, namespace):
     ns = ["-n", namespace]
     watcher = subprocess.Popen(["kubectl", "--kubeconfig", server.kubeconfig, "--cache-dir", server.cache_dir, "get", "pods", "-w", *ns],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(l) for l in watcher.stdout], daemon=True)
+    reader.start()
     try:
-        # Wait until the watch is established: the first list prints "No resources found" on stderr.
         server.kubectl("run", "w1", "--image=busybox", *ns)
         server.kubectl("label", "pod", "w1", "x=y", *ns)
         server.kubectl("delete", "pod", "w1", *ns)
-        lines = []
+        rows = []
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len([l for l in lines if l.startswith("w1")]) < 3:
-            line = watcher.stdout.readline()
-            if not line:
+        while time.monotonic() < deadline and len(rows) < 3:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
                 break
-            lines.append(line)
-        assert len([l for l in lines if l.startswith("w1")]) >= 3, lines
+            if line.startswith("w1"):
+                rows.append(line)
+        assert len(rows) >= 3, rows
     finally:
         watcher.terminate()
         watcher.wait(timeout=10)
