@@ -35,9 +35,6 @@ struct RequestInfo: Sendable, Hashable {
         info.resource = parts[0]
         if parts.count >= 2 { info.name = parts[1] }
         if parts.count == 3 { info.subresource = parts[2] }
-        if info.resource == "namespaces", info.namespace == nil, info.name == nil, parts.count == 1 {
-            return info
-        }
         return info
     }
 }

@@ -8,11 +8,8 @@ enum MetadataValidation {
         let name = object.name
         if name.isEmpty {
             errors.required("metadata.name", "name or generateName is required")
-        } else if d.resource == "namespaces" || d.resource == "services" {
-            let messages = d.resource == "services" ? (NameValidation.isDNS1035Label(name) ? [] : [NameValidation.dns1035LabelMessage]) : NameValidation.labelErrors(name)
-            for m in messages { errors.invalid("metadata.name", .string(name), m) }
-        } else if d.resource != "events" {
-            for m in NameValidation.subdomainErrors(name) { errors.invalid("metadata.name", .string(name), m) }
+        } else {
+            for m in d.strategy.nameErrors(name) { errors.invalid("metadata.name", .string(name), m) }
         }
         if d.namespaced, !NameValidation.isDNS1123Label(object.namespace) {
             errors.invalid("metadata.namespace", .string(object.namespace), NameValidation.dns1123LabelMessage)

@@ -50,17 +50,18 @@ extension ObjectStore {
             // collector exists to act on it (the GC controller arrives with the workload controllers); without one the
             // object would stay Terminating forever. Today no controller creates dependents, so every policy ends the same way.
             let finalizers = object.finalizers
-            let grace = gracePeriod(d, object, options)
-            let graceful = grace > 0
-            if !finalizers.isEmpty || graceful || d.resource == "namespaces" {
+            let grace = d.strategy.gracePeriod(object, requested: options.gracePeriodSeconds)
+            var marked = object
+            let finalized = d.strategy.beginFinalizedDeletion(&marked)
+            if !finalizers.isEmpty || grace > 0 || finalized {
                 if object.deletionTimestamp != nil, object.finalizers == finalizers {
                     // Already terminating: a repeated delete changes nothing (a shorter grace period could, later).
                     return .pending(object)
                 }
+                object = marked
                 object.finalizers = finalizers
                 if object.deletionTimestamp == nil { object.deletionTimestamp = KubeTime.format(now.addingTimeInterval(Double(grace))) }
                 object["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
-                if d.resource == "namespaces" { object["status"]["phase"] = "Terminating" }
                 if options.dryRun { return .pending(object) }
                 do {
                     let updated = try await backend.update(key: key, expectedRevision: stored.revision,
@@ -84,13 +85,6 @@ extension ObjectStore {
             }
         }
         throw .conflict(d.groupResource, name: name)
-    }
-
-    /// Pods bound to a node terminate gracefully (their agent confirms); everything else goes at once.
-    func gracePeriod(_ d: ResourceDefinition, _ object: JSONValue, _ options: DeleteOptions) -> Int64 {
-        guard d.resource == "pods", !(object["spec"]["nodeName"].stringValue ?? "").isEmpty else { return 0 }
-        if object["status"]["phase"] == "Succeeded" || object["status"]["phase"] == "Failed" { return 0 }
-        return max(0, options.gracePeriodSeconds ?? object["spec"]["terminationGracePeriodSeconds"].intValue ?? 30)
     }
 }
 

@@ -227,9 +227,10 @@ public final class ObjectStore: Sendable {
         }
         if dryRun { object.resourceVersion = String(oldRevision); return object }
         do {
-            // A graceful pod deletion is completed by its node agent, not by the last finalizer going away.
-            let gracefulPod = d.resource == "pods" && (object["metadata"]["deletionGracePeriodSeconds"].intValue ?? 0) > 0
-            if object.deletionTimestamp != nil, object.finalizers.isEmpty, !gracefulPod {
+            // A graceful deletion (grace period > 0) is completed by its owner (a pod's node agent), not by the last
+            // finalizer going away.
+            let graceful = (object["metadata"]["deletionGracePeriodSeconds"].intValue ?? 0) > 0
+            if object.deletionTimestamp != nil, object.finalizers.isEmpty, !graceful {
                 // The last finalizer is gone: the pending deletion completes now.
                 let tombstone = try await backend.delete(key: key, expectedRevision: oldRevision, encode: encoder(object))
                 hooks.release(object, definition: d)

@@ -18,6 +18,14 @@ public protocol ResourceStrategy: Sendable {
     func selectableFields(_ object: JSONValue) -> [String: String]
     /// Whether a spec change bumps `metadata.generation` (kinds without spec/status split bump on any change).
     var tracksGeneration: Bool { get }
+    /// Problems with `metadata.name` (default: it must be a DNS-1123 subdomain).
+    func nameErrors(_ name: String) -> [String]
+    /// Seconds a deletion waits for the object's owner to confirm it (0: it goes at once).
+    func gracePeriod(_ object: JSONValue, requested: Int64?) -> Int64
+    /// Prepares an object whose deletion goes through a finalizing phase; returns false if deletion is immediate.
+    func beginFinalizedDeletion(_ object: inout JSONValue) -> Bool
+    /// Whether objects of this kind may still be created in a namespace that is being deleted.
+    var allowedInTerminatingNamespace: Bool { get }
 }
 
 extension ResourceStrategy {
@@ -34,6 +42,10 @@ extension ResourceStrategy {
     public func cells(_ object: JSONValue, now: Date) -> [JSONValue] { [.string(object.name), TableColumn.age(object, now: now)] }
     public func selectableFields(_ object: JSONValue) -> [String: String] { [:] }
     public var tracksGeneration: Bool { true }
+    public func nameErrors(_ name: String) -> [String] { NameValidation.subdomainErrors(name) }
+    public func gracePeriod(_ object: JSONValue, requested: Int64?) -> Int64 { 0 }
+    public func beginFinalizedDeletion(_ object: inout JSONValue) -> Bool { false }
+    public var allowedInTerminatingNamespace: Bool { false }
 }
 
 /// A strategy for kinds whose whole object is data (ConfigMap, Secret, Lease…): no status split.

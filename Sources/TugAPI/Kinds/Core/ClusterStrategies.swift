@@ -20,10 +20,12 @@ public struct NamespaceStrategy: ResourceStrategy {
         object["status"] = old["status"]
     }
 
-    public func validate(_ object: JSONValue) -> FieldErrorList {
-        var errors = FieldErrorList()
-        for message in NameValidation.labelErrors(object.name) { errors.invalid("metadata.name", .string(object.name), message) }
-        return errors
+    public func nameErrors(_ name: String) -> [String] { NameValidation.labelErrors(name) }
+
+    /// Namespaces are emptied before they go: deletion marks them Terminating and the lifecycle controller finishes it.
+    public func beginFinalizedDeletion(_ object: inout JSONValue) -> Bool {
+        object["status"]["phase"] = "Terminating"
+        return true
     }
 
     public var columns: [TableColumn] {
@@ -83,6 +85,11 @@ public struct NodeStrategy: ResourceStrategy {
 
 public struct EventStrategy: DataStrategy {
     public init() {}
+
+    /// Event names are generated (`<object>.<hex>`) and only need to be non-empty.
+    public func nameErrors(_ name: String) -> [String] { [] }
+    /// Events about the deletion itself are still recorded in a terminating namespace.
+    public var allowedInTerminatingNamespace: Bool { true }
 
     public func validate(_ object: JSONValue) -> FieldErrorList {
         var errors = FieldErrorList()

@@ -16,6 +16,13 @@ public struct PodStrategy: ResourceStrategy {
         object["status"] = ["phase": "Pending", "qosClass": .string(Self.qosClass(object["spec"]))]
     }
 
+    /// Pods bound to a node terminate gracefully: their node agent confirms the deletion. Others go at once.
+    public func gracePeriod(_ pod: JSONValue, requested: Int64?) -> Int64 {
+        guard !(pod["spec"]["nodeName"].stringValue ?? "").isEmpty else { return 0 }
+        if pod["status"]["phase"] == "Succeeded" || pod["status"]["phase"] == "Failed" { return 0 }
+        return max(0, requested ?? pod["spec"]["terminationGracePeriodSeconds"].intValue ?? 30)
+    }
+
     public func validate(_ object: JSONValue) -> FieldErrorList {
         PodValidation.validate(spec: object["spec"], field: "spec")
     }

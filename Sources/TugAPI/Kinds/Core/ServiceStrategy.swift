@@ -29,6 +29,11 @@ public struct ServiceStrategy: ResourceStrategy {
         object["status"] = ["loadBalancer": .emptyObject]
     }
 
+    /// Service names become DNS labels: DNS-1035 (must start with a letter).
+    public func nameErrors(_ name: String) -> [String] {
+        NameValidation.isDNS1035Label(name) ? [] : [NameValidation.dns1035LabelMessage]
+    }
+
     public func validate(_ object: JSONValue) -> FieldErrorList {
         var errors = FieldErrorList()
         let spec = object["spec"]
