@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import TugAPI
 import TugAPIServer
 import TugRegistry
@@ -58,8 +59,9 @@ struct ServerCommand: TugSubcommand {
         try Data(kubeconfig.utf8).write(to: URL(fileURLWithPath: kubeconfigPath), options: .atomic)
         try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
 
+        let bootstrapped = ReadinessFlag()
         let server = APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
-                               logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() })
+                               logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
         let port = httpsPort
         let address = bindAddress
         let app = try server.application(onServerRunning: { _ in
@@ -72,7 +74,7 @@ struct ServerCommand: TugSubcommand {
         }
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort)),
+                .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: app),
             ],
@@ -90,15 +92,24 @@ struct StoreService: Service {
     let store: ObjectStore
     let apiAddress: String
     let apiPort: Int
+    let bootstrapped: ReadinessFlag
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await backend.run() }
             try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort)
+            bootstrapped.set()
             // Serve until the group shuts down, then stop the writer (it fails anything still queued).
             try? await gracefulShutdown()
             backend.shutdown()
             try await group.waitForAll()
         }
     }
+}
+
+/// A one-way flag shared between services (readiness).
+final class ReadinessFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
