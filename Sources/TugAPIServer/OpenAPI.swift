@@ -79,7 +79,9 @@ struct OpenAPI {
         var properties: [String: JSONValue] = [:]
         for (name, field) in schema.fields {
             var p = property(field.type, into: &out, refPrefix: refPrefix)
-            if !field.description.isEmpty { p["description"] = .string(field.description) }
+            if let description = field.description.isEmpty ? FieldDescriptions.common[name] : field.description {
+                p["description"] = .string(description)
+            }
             switch field.patch {
             case .mergeByKey(let key):
                 p["x-kubernetes-patch-strategy"] = "merge"; p["x-kubernetes-patch-merge-key"] = .string(key)

@@ -1,0 +1,32 @@
+/// Descriptions of the fields every user meets first, shown by `kubectl explain` (texts as in the Kubernetes API).
+public enum FieldDescriptions {
+    public static let common: [String: String] = [
+        "apiVersion": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "kind": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "metadata": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+        "spec": "Specification of the desired behavior of the object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status",
+        "status": "Most recently observed status of the object. Populated by the system. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status",
+        "name": "Name must be unique within a namespace. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+        "namespace": "Namespace defines the space within which each name must be unique. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces",
+        "labels": "Map of string keys and values that can be used to organize and categorize (scope and select) objects. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels",
+        "annotations": "Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations",
+        "replicas": "Number of desired pods. This is a pointer to distinguish between explicit zero and not specified. Defaults to 1.",
+        "selector": "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.",
+        "template": "Template describes the pods that will be created.",
+        "containers": "List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.",
+        "image": "Container image name. More info: https://kubernetes.io/docs/concepts/containers/images",
+        "command": "Entrypoint array. Not executed within a shell. The container image's ENTRYPOINT is used if this is not provided.",
+        "args": "Arguments to the entrypoint. The container image's CMD is used if this is not provided.",
+        "ports": "List of ports to expose from the container.",
+        "containerPort": "Number of port to expose on the pod's IP address. This must be a valid port number, 0 < x < 65536.",
+        "protocol": "Protocol for port. Must be UDP, TCP, or SCTP. Defaults to \"TCP\".",
+        "env": "List of environment variables to set in the container. Cannot be updated.",
+        "restartPolicy": "Restart policy for all containers within the pod. One of Always, OnFailure, Never. Default to Always. More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy",
+        "nodeName": "NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName.",
+        "data": "Data contains the configuration data.",
+        "type": "Type of this object or strategy.",
+        "port": "The port that will be exposed by this service.",
+        "targetPort": "Number or name of the port to access on the pods targeted by the service. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.",
+        "schedule": "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.",
+    ]
+}
