@@ -62,6 +62,17 @@ public enum ClusterSchemas {
         F("spec", .object(TypeSchema("io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec", [F("namespace", .string, 1)])), 2),
         F("status", .object(open), 3),
     ]))
+    public static let tokenRequest = TypeSchema("io.k8s.api.authentication.v1.TokenRequest", top([
+        F("spec", .object(TypeSchema("io.k8s.api.authentication.v1.TokenRequestSpec", [
+            F("audiences", .array(.string), 1), F("expirationSeconds", .int64, 4, pointer: true),
+            F("boundObjectRef", .object(TypeSchema("io.k8s.api.authentication.v1.BoundObjectReference", [
+                F("kind", .string, 1), F("apiVersion", .string, 2), F("name", .string, 3), F("uid", .string, 4),
+            ])), 3),
+        ])), 2),
+        F("status", .object(TypeSchema("io.k8s.api.authentication.v1.TokenRequestStatus", [
+            F("token", .string, 1), F("expirationTimestamp", .time, 2),
+        ])), 3),
+    ]))
     public static let selfSubjectReview = TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReview", top([
         F("status", .object(TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", [F("userInfo", .object(open), 1)])), 2),
     ]))
