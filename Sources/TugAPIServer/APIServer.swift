@@ -44,9 +44,11 @@ public final class APIServer: Sendable {
     let openAPIHash: String
     let metricsText: @Sendable () -> String
     let ready: @Sendable () -> Bool
+    let tokens: ServiceAccountTokens
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
-                metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) {
+                metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
+        self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -88,14 +90,15 @@ public final class APIServer: Sendable {
         var info = RequestInfo.parse(path)
         let response: Response
         do {
+            var context = context
             if !Self.publicPaths.contains(path) {
-                try authenticate(request)
+                context.user = try authenticate(request)
             }
             if let i = info, let d = resolve(i) {
                 response = try await handleResource(request, info: i, definition: d, query: query)
             } else {
                 info = nil
-                response = try await handleNonResource(request, path: path, query: query)
+                response = try await handleNonResource(request, path: path, query: query, user: context.user ?? "system:anonymous")
             }
         } catch let error as StatusError {
             response = Responses.error(error)
@@ -109,12 +112,19 @@ public final class APIServer: Sendable {
 
     static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/"]
 
-    func authenticate(_ request: Request) throws(StatusError) {
+    /// The user behind the bearer token: the cluster admin, or a service account whose token this server signed and
+    /// that still exists. Every authenticated user may do everything until authorization (RBAC) arrives.
+    func authenticate(_ request: Request) throws(StatusError) -> String {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
             throw .unauthorized()
         }
         let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard Self.constantTimeEquals(token, configuration.credentials.adminToken) else { throw .unauthorized() }
+        if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return "admin" }
+        guard let claims = tokens.verify(token, now: store.now),
+              let sa = store.scheme.resource(group: "", version: "v1", resource: "serviceaccounts"),
+              let account = try? store.getObject(sa, namespace: claims.namespace, name: claims.name), account.uid == claims.uid
+        else { throw .unauthorized() }
+        return "system:serviceaccount:\(claims.namespace):\(claims.name)"
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
@@ -154,7 +164,7 @@ public final class APIServer: Sendable {
 
     // MARK: Non-resource paths
 
-    func handleNonResource(_ request: Request, path: String, query: QueryParameters) async throws -> Response {
+    func handleNonResource(_ request: Request, path: String, query: QueryParameters, user: String) async throws -> Response {
         let accept = request.headers[.accept] ?? ""
         switch (request.method, path) {
         case (.get, "/version"), (.get, "/version/"):
@@ -190,7 +200,7 @@ public final class APIServer: Sendable {
             }
         }
         if request.method == .post, parts.count == 4, parts[0] == "apis" {
-            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[3])
+            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[3], user: user)
         }
         throw StatusError.notFoundPath()
     }
@@ -207,7 +217,7 @@ public final class APIServer: Sendable {
     ]
 
     /// Access reviews: the admin may do everything; there is one user.
-    func handleReview(_ request: Request, group: String, version: String, resource: String) async throws -> Response {
+    func handleReview(_ request: Request, group: String, version: String, resource: String, user: String) async throws -> Response {
         guard let review = Discovery.reviewGroups.first(where: { $0.group == group && $0.version == version && $0.resource == resource }),
               let schema = SideKinds.schema(kind: review.kind) else { throw StatusError.notFoundPath() }
         var req = request
@@ -221,6 +231,11 @@ public final class APIServer: Sendable {
         object.kind = review.kind
         object.apiVersion = "\(group)/\(version)"
         object["status"] = Self.reviewStatus[review.kind] ?? .emptyObject
+        if review.kind == "SelfSubjectReview" {
+            let groups: JSONValue = user == "admin" ? ["system:masters", "system:authenticated"]
+                : ["system:serviceaccounts", .string("system:serviceaccounts:\(user.split(separator: ":").dropFirst(2).first ?? "")"), "system:authenticated"]
+            object["status"] = ["userInfo": ["username": .string(user), "groups": groups]]
+        }
         return Responses.json(object, status: .created)
     }
 
@@ -229,7 +244,6 @@ public final class APIServer: Sendable {
         "SelfSubjectAccessReview": ["allowed": true, "reason": "the cluster administrator may perform every action"],
         "SelfSubjectRulesReview": ["resourceRules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]],
                                    "nonResourceRules": [["verbs": ["*"], "nonResourceURLs": ["*"]]], "incomplete": false],
-        "SelfSubjectReview": ["userInfo": ["username": "admin", "groups": ["system:masters", "system:authenticated"]]],
     ]
 
     func collect(_ request: inout Request) async throws -> [UInt8] {

@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import Foundation
 import SwiftASN1
 import X509
@@ -6,23 +6,35 @@ import X509
 /// The cluster's certificate authority, serving certificate and admin token, created on first start under
 /// `<data-dir>/server/tls` and reused afterwards.
 public struct ClusterCredentials: Sendable {
+    public init(caPEM: String, servingCertificatePEM: String, servingKeyPEM: String, adminToken: String,
+                serviceAccountKeyPEM: String = P256.Signing.PrivateKey().pemRepresentation) {
+        self.caPEM = caPEM
+        self.servingCertificatePEM = servingCertificatePEM
+        self.servingKeyPEM = servingKeyPEM
+        self.adminToken = adminToken
+        self.serviceAccountKeyPEM = serviceAccountKeyPEM
+    }
+
     public var caPEM: String
     public var servingCertificatePEM: String
     public var servingKeyPEM: String
     public var adminToken: String
+    /// Signs service-account tokens (ES256 JWTs).
+    public var serviceAccountKeyPEM: String
 
     public static func loadOrCreate(directory: String, hosts: [String]) throws -> ClusterCredentials {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let paths = ["ca.crt", "serving.crt", "serving.key", "admin.token"].map { "\(directory)/\($0)" }
+        let paths = ["ca.crt", "serving.crt", "serving.key", "admin.token", "service-account.key"].map { "\(directory)/\($0)" }
         if paths.allSatisfy(fm.fileExists(atPath:)) {
             let texts = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
             return ClusterCredentials(caPEM: texts[0], servingCertificatePEM: texts[1], servingKeyPEM: texts[2],
-                                      adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines))
+                                      adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines), serviceAccountKeyPEM: texts[4])
         }
         let credentials = try generate(hosts: hosts)
         for (path, text, mode) in [(paths[0], credentials.caPEM, 0o644), (paths[1], credentials.servingCertificatePEM, 0o644),
-                                   (paths[2], credentials.servingKeyPEM, 0o600), (paths[3], credentials.adminToken + "\n", 0o600)] {
+                                   (paths[2], credentials.servingKeyPEM, 0o600), (paths[3], credentials.adminToken + "\n", 0o600),
+                                   (paths[4], credentials.serviceAccountKeyPEM, 0o600)] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         }
@@ -64,7 +76,8 @@ public struct ClusterCredentials: Sendable {
         var random = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
         return ClusterCredentials(caPEM: try ca.serializeAsPEM().pemString, servingCertificatePEM: try serving.serializeAsPEM().pemString,
-                                  servingKeyPEM: key.pemRepresentation, adminToken: token)
+                                  servingKeyPEM: key.pemRepresentation, adminToken: token,
+                                  serviceAccountKeyPEM: P256.Signing.PrivateKey().pemRepresentation)
     }
 
     static func IPv4(_ s: String) -> [UInt8]? {

@@ -20,6 +20,8 @@ extension APIServer {
             return try await scale(request, definition: d, namespace: namespace, name: name, query: query)
         case ("binding", .post):
             return try await bind(request, definition: d, namespace: namespace, name: name, query: query)
+        case ("token", .post):
+            return try await issueToken(request, definition: d, namespace: namespace, name: name, query: query)
         case ("finalize", .put):
             return try await finalizeNamespace(request, definition: d, name: name, query: query)
         case ("log", .get), ("exec", _), ("attach", _), ("portforward", _):
@@ -109,6 +111,34 @@ extension APIServer {
             }
         }
         throw StatusError.conflict(d.groupResource, name: name)
+    }
+
+    /// `serviceaccounts/{name}/token`: a TokenRequest answered with a signed token (kubectl create token).
+    func issueToken(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
+        var req = request
+        let body = try await collect(&req)
+        let requestDefinition = ResourceDefinition(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", resource: "tokenrequests",
+                                                   namespaced: true, schema: ClusterSchemas.tokenRequest, strategy: PlainStrategy())
+        var review = body.isEmpty ? .emptyObject
+            : try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: requestDefinition, validation: .ignore).object
+        let account = try store.getObject(d, namespace: namespace, name: name)
+        let seconds = review["spec"]["expirationSeconds"].intValue ?? 3600
+        guard seconds >= 600, seconds <= 1 << 32 else {
+            throw StatusError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, errors: FieldErrorList([
+                FieldError(.invalid, field: "spec.expirationSeconds", value: .int(seconds), detail: "may not specify a duration less than 10 minutes"),
+            ]))
+        }
+        let audiences = review["spec"]["audiences"].arrayValue?.compactMap(\.stringValue).ifEmpty([ServiceAccountTokens.issuer]) ?? [ServiceAccountTokens.issuer]
+        let now = store.now
+        let expires = now.addingTimeInterval(Double(seconds))
+        let token = try tokens.issue(.init(namespace: namespace, name: name, uid: account.uid, audiences: audiences, expires: expires), now: now)
+        review.kind = "TokenRequest"
+        review.apiVersion = "authentication.k8s.io/v1"
+        review["metadata"] = ["name": .string(name), "namespace": .string(namespace), "creationTimestamp": .string(KubeTime.format(now))]
+        review["spec"]["audiences"] = .array(audiences.map(JSONValue.string))
+        review["spec"]["expirationSeconds"] = .int(seconds)
+        review["status"] = ["token": .string(token), "expirationTimestamp": .string(KubeTime.format(expires))]
+        return Responses.json(review, status: .created)
     }
 
     /// `namespaces/{name}/finalize`: replaces `spec.finalizers`.

@@ -60,7 +60,7 @@ struct ServerCommand: TugSubcommand {
         try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
 
         let bootstrapped = ReadinessFlag()
-        let server = APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
+        let server = try APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
                                logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
         let port = httpsPort
         let address = bindAddress
@@ -76,6 +76,7 @@ struct ServerCommand: TugSubcommand {
             services: [
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
+                .init(service: DefaultServiceAccounts(store: store)),
                 .init(service: app),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

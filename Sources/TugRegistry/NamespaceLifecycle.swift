@@ -19,23 +19,14 @@ public struct NamespaceLifecycle: Service {
 
     public func run() async throws {
         guard let nsDef = store.definition(group: "", resource: "namespaces") else { return }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let terminating = store.backend.list(prefix: StorageKeys.prefix(nsDef, namespace: nil)).items
-                .compactMap { try? store.decode($0) }.filter { $0.deletionTimestamp != nil }
+        await NamespaceLoop.run(store) { namespaces in
+            let terminating = namespaces.filter { $0.deletionTimestamp != nil }
             for ns in terminating {
                 do { try await finalize(ns, nsDef) } catch {
                     logger.warning("namespace cleanup failed", metadata: ["object": "\(ns.name)", "error": "\(error)"])
                 }
             }
-            // Wait for a namespace change, or re-check pending cleanups shortly.
-            let stream = try? store.backend.watch(prefix: StorageKeys.prefix(nsDef, namespace: nil), after: store.backend.currentRevision, bufferLimit: 16)
-            if terminating.isEmpty, let stream {
-                for await _ in stream.cancelOnGracefulShutdown() { break }
-                stream.cancel()
-            } else {
-                stream?.cancel()
-                try? await Task.sleep(for: .milliseconds(200))
-            }
+            return !terminating.isEmpty
         }
     }
 

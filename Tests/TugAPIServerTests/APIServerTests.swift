@@ -16,7 +16,7 @@ struct TestServer {
         let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend())
         try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
         let credentials = ClusterCredentials(caPEM: "", servingCertificatePEM: "", servingKeyPEM: "", adminToken: token)
-        let server = APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 6443, credentials: credentials),
+        let server = try APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 6443, credentials: credentials),
                                logger: .init(label: "test"))
         let app = Application(responder: server.responder())
         try await app.test(.router, body)

@@ -242,3 +242,22 @@ def test_namespace_deletion_removes_contents(server):
 def test_explain_uses_openapi(server):
     out = server.kubectl("explain", "deployment.spec.replicas").stdout
     assert "replicas" in out and "integer" in out
+
+
+def test_service_account_tokens(server, namespace):
+    ns = ["-n", namespace]
+    deadline = time.monotonic() + 20
+    while server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the default service account was not created"
+        time.sleep(0.1)
+    token = server.kubectl("create", "token", "default", *ns).stdout.strip()
+    as_sa = ["--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}",
+             "--certificate-authority", os.path.join(server.data_dir, "server/tls/ca.crt"), "--token", token]
+    who = subprocess.run(["kubectl", "--cache-dir", server.cache_dir, *as_sa, "auth", "whoami"], capture_output=True, text=True, timeout=60)
+    assert f"system:serviceaccount:{namespace}:default" in who.stdout, who.stderr
+    assert "admin" in server.kubectl("auth", "whoami").stdout
+    server.kubectl("delete", "serviceaccount", "default", *ns)
+    revoked = subprocess.run(["kubectl", "--cache-dir", server.cache_dir, *as_sa, "get", "pods"], capture_output=True, text=True, timeout=60)
+    assert revoked.returncode != 0 and "Unauthorized" in revoked.stderr
+    short = server.kubectl("create", "token", "default", "--duration=1m", *ns, check=False)
+    assert short.returncode != 0

@@ -31,6 +31,7 @@ extension Scheme {
         ResourceDefinition(group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true,
                            schema: CoreSchemas.secret, strategy: SecretStrategy()),
         ResourceDefinition(group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"],
+                           subresources: [Subresource(name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"])],
                            schema: CoreSchemas.serviceAccount, strategy: ServiceAccountStrategy()),
         ResourceDefinition(group: "", version: "v1", kind: "Namespace", resource: "namespaces", namespaced: false, shortNames: ["ns"],
                            verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],

@@ -74,6 +74,11 @@ public enum ClusterSchemas {
         ])), 3),
     ]))
     public static let selfSubjectReview = TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReview", top([
-        F("status", .object(TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", [F("userInfo", .object(open), 1)])), 2),
+        F("status", .object(TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", [
+            F("userInfo", .object(TypeSchema("io.k8s.api.authentication.v1.UserInfo", [
+                // `extra` is map<string, ExtraValue{items}> in protobuf, which these tables do not model: JSON only.
+                F("username", .string, 1), F("uid", .string, 2), F("groups", .array(.string), 3), F("extra", .map(.array(.string))),
+            ])), 1),
+        ])), 2),
     ]))
 }
