@@ -55,7 +55,7 @@ struct APIBench: TugSubcommand {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
-        guard let client, let ready else { throw ValidationError("the benchmark server did not become ready within 30s") }
+        guard let client, let ready else { throw CommandFailure("the benchmark server did not become ready within 30s") }
         let pid = process.processIdentifier
         try await Task.sleep(for: .seconds(1))
         let idleRSS = Self.rssMiB(pid: pid)
@@ -67,7 +67,7 @@ struct APIBench: TugSubcommand {
         for i in 0..<sequential {
             let t = ContinuousClock.now
             let r = try await client.request(.POST, "/api/v1/namespaces/default/configmaps", body: ["metadata": ["name": .string("seq-\(i)")], "data": ["k": "v"]])
-            guard r.status == 201 else { throw ValidationError("create failed: \(r.status) \(r.json)") }
+            guard r.status == 201 else { throw CommandFailure("create failed: \(r.status) \(r.json)") }
             latencies.append(ContinuousClock.now - t)
         }
         report.append(("create, 1 client", Self.percentiles(latencies)))
@@ -87,7 +87,7 @@ struct APIBench: TugSubcommand {
                                                                        "ports": [["containerPort": 8080]], "env": [["name": "INDEX", "value": .string(String(i))]]]]]]
                         let t = ContinuousClock.now
                         let r = try await client.request(.POST, "/api/v1/namespaces/default/pods", body: pod)
-                        guard r.status == 201 else { throw ValidationError("create failed: \(r.status) \(r.json)") }
+                        guard r.status == 201 else { throw CommandFailure("create failed: \(r.status) \(r.json)") }
                         mine.append(ContinuousClock.now - t)
                     }
                 }
@@ -199,7 +199,7 @@ final class Shared<Value: Sendable>: Sendable {
 enum FreePort {
     static func find() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket() failed: errno \(errno)") }
+        guard fd >= 0 else { throw CommandFailure("socket() failed: errno \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -209,7 +209,7 @@ enum FreePort {
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw ValidationError("could not find a free port: errno \(errno)") }
+        guard bound else { throw CommandFailure("could not find a free port: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

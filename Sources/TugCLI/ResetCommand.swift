@@ -18,9 +18,12 @@ struct ResetCommand: TugSubcommand {
             return
         }
         let marker = "\(dataDir)/server"
+        if DataDirLock.isHeld(dataDir: dataDir) {
+            throw CommandFailure("a tug server is running with \(dataDir); stop it before resetting")
+        }
         let empty = try fm.contentsOfDirectory(atPath: dataDir).isEmpty
         guard fm.fileExists(atPath: marker) || empty else {
-            throw ValidationError("\(dataDir) does not look like a Tugboat data dir (no server/ inside); refusing to delete it")
+            throw CommandFailure("\(dataDir) does not look like a Tugboat data dir (no server/ inside); refusing to delete it")
         }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")

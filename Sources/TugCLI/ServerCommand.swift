@@ -47,6 +47,8 @@ struct ServerCommand: TugSubcommand {
 
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(dataDir)/server/db", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock: DataDirLock
+        do { lock = try DataDirLock(dataDir: dataDir) } catch { throw CommandFailure(error.description) }
         let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls", hosts: [bindAddress, ProcessInfo.processInfo.hostName])
         let scheme = Scheme.builtIn
         let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
@@ -83,6 +85,7 @@ struct ServerCommand: TugSubcommand {
             logger: logger
         ))
         try await group.run()
+        withExtendedLifetime(lock) {}
         logger.info("tug server stopped")
     }
 }

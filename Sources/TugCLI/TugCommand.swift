@@ -16,3 +16,9 @@ public struct TugCommand: ParsableCommand {
 public protocol TugSubcommand: ParsableCommand {
     func execute() async throws
 }
+
+/// A runtime failure of a command (not a usage error): printed as `Error: <description>`, without usage help.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
