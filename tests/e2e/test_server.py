@@ -105,3 +105,16 @@ def test_reset_removes_the_data_dir():
     refused = subprocess.run([TUG, "reset", "--data-dir", "/usr"], capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0 and os.path.exists("/usr/bin")
     s.cleanup()
+
+
+def test_one_server_per_data_dir():
+    s = Server().start()
+    try:
+        second = subprocess.run([TUG, "server", "--data-dir", s.data_dir, "--https-port", str(s.port + 1)],
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode != 0 and "another tug server" in second.stderr
+        refused = subprocess.run([TUG, "reset", "--data-dir", s.data_dir], capture_output=True, text=True, timeout=30)
+        assert refused.returncode != 0 and "stop it before resetting" in refused.stderr
+        assert os.path.exists(s.kubeconfig)
+    finally:
+        s.cleanup()
