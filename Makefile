@@ -30,7 +30,7 @@ down:
 test: deps build-debug test-unit test-e2e
 
 test-unit:
-	swift test --skip-build
+	swift test --skip-build --disable-xctest
 
 test-e2e:
 	TUG_BIN="$(CURDIR)/$(DEBUG_BIN)" $(PYTHON) -m pytest -q tests/e2e

@@ -147,6 +147,8 @@ public final class APIServer: Sendable {
                           ("subresource", subresource), ("code", String(status))]
         Counter(label: "apiserver_request_total", dimensions: dimensions).increment()
         let elapsed = ContinuousClock.now - started
+        logger.debug("request", metadata: ["verb": "\(verb)", "path": "\(request.uri.path)", "code": "\(status)",
+                                           "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         Timer(label: "apiserver_request_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
