@@ -16,7 +16,8 @@ public struct DefaultServiceAccounts: Service {
 
     public func run() async throws {
         guard let sa = store.definition(group: "", resource: "serviceaccounts") else { return }
-        await NamespaceLoop.run(store) { namespaces in
+        // Also wake on ServiceAccount changes, so a deleted `default` account comes back.
+        await NamespaceLoop.run(store, alsoWatching: [StorageKeys.prefix(sa, namespace: nil)]) { namespaces in
             var pending = false
             for ns in namespaces where ns.deletionTimestamp == nil {
                 guard store.backend.get(key: StorageKeys.key(sa, namespace: ns.name, name: "default")) == nil else { continue }

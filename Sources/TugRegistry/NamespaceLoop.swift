@@ -3,28 +3,41 @@ import TugAPI
 import TugAPIMachinery
 import TugStorage
 
-/// Runs a pass over all namespaces at start and after every namespace change, until shutdown.
+/// Runs a pass over all namespaces at start and after every change under the namespaces (and any extra) key
+/// prefixes, until shutdown.
 ///
 /// `pass` returns true when work is still pending (a namespace being emptied): the loop then re-checks shortly
-/// instead of waiting for the next namespace event.
+/// instead of waiting for the next change.
 enum NamespaceLoop {
-    static func run(_ store: ObjectStore, pass: ([JSONValue]) async -> Bool) async {
+    static func run(_ store: ObjectStore, alsoWatching extra: [String] = [], pass: ([JSONValue]) async -> Bool) async {
         guard let nsDef = store.definition(group: "", resource: "namespaces") else { return }
         let prefix = StorageKeys.prefix(nsDef, namespace: nil)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // Subscribe before reading, so a change between the read and the wait is not missed.
-            let stream = try? store.backend.watch(prefix: prefix, after: store.backend.currentRevision, bufferLimit: 16)
+            let revision = store.backend.currentRevision
+            let streams = ([prefix] + extra).compactMap { try? store.backend.watch(prefix: $0, after: revision, bufferLimit: 16) }
             let namespaces = store.backend.list(prefix: prefix).items.compactMap { try? store.decode($0) }
             let pending = await pass(namespaces)
-            if pending || stream == nil {
-                stream?.cancel()
+            if pending || streams.count < extra.count + 1 {
+                streams.forEach { $0.cancel() }
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            if let stream {
-                for await _ in stream.cancelOnGracefulShutdown() { break }
-                stream.cancel()
+            await waitForAny(streams)
+        }
+    }
+
+    /// Returns when any stream yields or ends (or on shutdown), then closes them all.
+    static func waitForAny(_ streams: [WatchStream]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for stream in streams {
+                group.addTask {
+                    for await _ in stream.cancelOnGracefulShutdown() { break }
+                }
             }
+            await group.next()
+            streams.forEach { $0.cancel() }
+            group.cancelAll()
         }
     }
 }

@@ -261,3 +261,20 @@ def test_service_account_tokens(server, namespace):
     assert revoked.returncode != 0 and "Unauthorized" in revoked.stderr
     short = server.kubectl("create", "token", "default", "--duration=1m", *ns, check=False)
     assert short.returncode != 0
+
+
+def test_default_service_account_comes_back(server, namespace):
+    ns = ["-n", namespace]
+    deadline = time.monotonic() + 20
+    while server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the default service account was not created"
+        time.sleep(0.1)
+    old_uid = json.loads(server.kubectl("get", "sa", "default", "-o", "json", *ns).stdout)["metadata"]["uid"]
+    server.kubectl("delete", "sa", "default", *ns)
+    deadline = time.monotonic() + 20
+    while True:
+        got = server.kubectl("get", "sa", "default", "-o", "json", *ns, check=False)
+        if got.returncode == 0 and json.loads(got.stdout)["metadata"]["uid"] != old_uid:
+            break
+        assert time.monotonic() < deadline, "the default service account was not re-created"
+        time.sleep(0.1)
