@@ -157,12 +157,15 @@ def test_mutated_requests_get_statuses_not_crashes(server):
                     failures.append((method, path, content_type, body[:200], problem))
         conn.close()
 
-    threads = [threading.Thread(target=worker, args=(seed, 750)) for seed in range(4)]
+    # FUZZ_REQUESTS and FUZZ_SEED widen a local run; CI uses the fixed default.
+    total = int(os.environ.get("FUZZ_REQUESTS", "3000"))
+    base_seed = int(os.environ.get("FUZZ_SEED", "0"))
+    threads = [threading.Thread(target=worker, args=(base_seed + seed, total // 4)) for seed in range(4)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=600)
-    assert counts["total"] >= 2900
+        t.join(timeout=1800)
+    assert counts["total"] >= total * 0.95
     assert not failures, f"{len(failures)} bad answers, first: {failures[:3]}"
     assert server.proc.poll() is None, "server died"
     assert server.raw("/readyz", auth=False) == (200, b"ok")
