@@ -14,6 +14,18 @@ import pytest
 TUG = os.environ.get("TUG_BIN") or os.path.join(os.path.dirname(__file__), "../../.build/debug/tug")
 
 
+def wait_until(predicate, timeout, message, interval=0.05):
+    """Polls `predicate` until it returns a truthy value (returned) or `timeout` seconds pass (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message}")
+        time.sleep(interval)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,18 +51,17 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tug server exited with {self.proc.returncode}:\n{self.tail()}")
-            if os.path.exists(self.kubeconfig):
-                try:
-                    if self.raw("/readyz", auth=False) == (200, b"ok"):
-                        return self
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        raise RuntimeError(f"tug server not ready after {timeout}s:\n{self.tail()}")
+            try:
+                return os.path.exists(self.kubeconfig) and self.raw("/readyz", auth=False) == (200, b"ok")
+            except OSError:
+                return False
+
+        wait_until(ready, timeout, f"tug server not ready:\n{self.tail()}")
+        return self
 
     def tail(self):
         try:

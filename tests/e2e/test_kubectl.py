@@ -9,6 +9,8 @@ import time
 
 import yaml
 
+from conftest import wait_until
+
 DEPLOY = """
 apiVersion: apps/v1
 kind: Deployment
@@ -246,10 +248,8 @@ def test_explain_uses_openapi(server):
 
 def test_service_account_tokens(server, namespace):
     ns = ["-n", namespace]
-    deadline = time.monotonic() + 20
-    while server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode != 0:
-        assert time.monotonic() < deadline, "the default service account was not created"
-        time.sleep(0.1)
+    wait_until(lambda: server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode == 0, 20,
+               "the default service account was not created")
     token = server.kubectl("create", "token", "default", *ns).stdout.strip()
     as_sa = ["--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}",
              "--certificate-authority", os.path.join(server.data_dir, "server/tls/ca.crt"), "--token", token]
@@ -265,16 +265,12 @@ def test_service_account_tokens(server, namespace):
 
 def test_default_service_account_comes_back(server, namespace):
     ns = ["-n", namespace]
-    deadline = time.monotonic() + 20
-    while server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode != 0:
-        assert time.monotonic() < deadline, "the default service account was not created"
-        time.sleep(0.1)
+    wait_until(lambda: server.kubectl("get", "serviceaccount", "default", *ns, check=False).returncode == 0, 20,
+               "the default service account was not created")
     old_uid = json.loads(server.kubectl("get", "sa", "default", "-o", "json", *ns).stdout)["metadata"]["uid"]
     server.kubectl("delete", "sa", "default", *ns)
-    deadline = time.monotonic() + 20
-    while True:
+    def recreated():
         got = server.kubectl("get", "sa", "default", "-o", "json", *ns, check=False)
-        if got.returncode == 0 and json.loads(got.stdout)["metadata"]["uid"] != old_uid:
-            break
-        assert time.monotonic() < deadline, "the default service account was not re-created"
-        time.sleep(0.1)
+        return got.returncode == 0 and json.loads(got.stdout)["metadata"]["uid"] != old_uid
+
+    wait_until(recreated, 20, "the default service account was not re-created")

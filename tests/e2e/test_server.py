@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.request
 
-from conftest import TUG, Server
+from conftest import TUG, Server, wait_until
 
 
 def test_https_only_and_401_without_credentials(server):
@@ -75,18 +75,16 @@ def test_acknowledged_writes_survive_kill_9():
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def burst_going():
         with lock:
-            if len(acknowledged) >= 300:
-                break
-        time.sleep(0.01)
+            return len(acknowledged) >= 300
+
+    wait_until(burst_going, 30, "the burst of creates did not get going", interval=0.01)
     s.proc.send_signal(signal.SIGKILL)
     s.proc.wait()
     stop.set()
     for t in threads:
         t.join(timeout=10)
-    assert len(acknowledged) >= 300, "the burst did not get going"
     restarted = Server(data_dir=s.data_dir, port=s.port).start()
     try:
         status, body = restarted.raw("/api/v1/namespaces/default/configmaps")
