@@ -49,7 +49,9 @@ struct APIBench: TugSubcommand {
             if client == nil, FileManager.default.fileExists(atPath: kubeconfigPath), let config = try? Kubeconfig.load(path: kubeconfigPath) {
                 client = try RESTClient(kubeconfig: config, maxConnections: clients * 2)
             }
-            if let client, let r = try? await client.request(.GET, "/readyz", timeout: .milliseconds(200)), r.status == 200 {
+            // Wait for the listener with plain connect() first: the HTTP client's pool backs off after refused connects,
+            // which would add its own delay to the figure.
+            if let client, FreePort.isListening(port), let r = try? await client.request(.GET, "/readyz", timeout: .milliseconds(200)), r.status == 200 {
                 ready = ContinuousClock.now - started
             } else {
                 try await Task.sleep(for: .milliseconds(2))
@@ -195,8 +197,21 @@ final class Shared<Value: Sendable>: Sendable {
     func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
 }
 
-/// Asks the kernel for a free loopback TCP port.
+/// Asks the kernel for a free loopback TCP port, or whether one is listening.
 enum FreePort {
+    static func isListening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     static func find() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw CommandFailure("socket() failed: errno \(errno)") }

@@ -6,8 +6,15 @@ public enum Bootstrap {
     public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int) async throws {
         guard let ns = store.scheme.resource(group: "", version: "v1", resource: "namespaces"),
               let svc = store.scheme.resource(group: "", version: "v1", resource: "services") else { return }
-        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] where store.backend.get(key: StorageKeys.key(ns, namespace: "", name: name)) == nil {
-            _ = try await store.create(ns, namespace: "", object: ["metadata": ["name": .string(name)]])
+        // Concurrent creates share one group commit (one fsync) instead of one each.
+        let missing = ["default", "kube-system", "kube-public", "kube-node-lease"].filter {
+            store.backend.get(key: StorageKeys.key(ns, namespace: "", name: $0)) == nil
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in missing {
+                group.addTask { _ = try await store.create(ns, namespace: "", object: ["metadata": ["name": .string(name)]]) }
+            }
+            try await group.waitForAll()
         }
         if store.backend.get(key: StorageKeys.key(svc, namespace: "default", name: "kubernetes")) == nil {
             _ = try await store.create(svc, namespace: "default", object: [
