@@ -116,6 +116,7 @@ let package = Package(
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
+        .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
         .testTarget(
             name: "TugAPIServerTests",
