@@ -25,7 +25,7 @@ extension APIServer {
             guard let t = Int(raw), t >= 0 else { throw StatusError.badRequest("timeoutSeconds must be a non-negative integer") }
             timeout = t == 0 ? 1800 : t
         }
-        let (startAfter, timeoutSeconds) = (after, timeout)
+        let timeoutSeconds = timeout
         let table = TableRenderer.wanted(request.headers[.accept] ?? "")
         let contentType = table ? TableRenderer.contentType : Responses.jsonType
         let include = TableRenderer.IncludeObject(rawValue: query["includeObject"] ?? "") ?? .metadata
@@ -55,30 +55,29 @@ extension APIServer {
                     try? await gracefulShutdown()
                     stream.cancel()
                 }
-                var lastRevision = startAfter ?? 0
-                var bookmarkDue = ContinuousClock.now + .seconds(60)
                 for await element in stream {
-                    guard case .event(let event) = element else {
+                    switch element {
+                    case .tooSlow:
                         logger.debug("watch closed: client too slow")
-                        break
+                    case .progress(let revision):
+                        if bookmarks { try await writer.write(encoder.bookmark(revision)) }
+                        continue
+                    case .event(let event):
+                        let now = event.object.attributes
+                        let matchesNow = labels.matches(now.labels) && fields.matches(now.fields) && event.type != .deleted
+                        let matchedBefore = event.previous.map { labels.matches($0.attributes.labels) && fields.matches($0.attributes.fields) } ?? false
+                        let type: String
+                        switch (matchedBefore, matchesNow, event.type) {
+                        case (_, _, .deleted): type = matchedBefore ? "DELETED" : ""
+                        case (false, true, _): type = "ADDED"
+                        case (true, true, _): type = "MODIFIED"
+                        case (true, false, _): type = "DELETED"
+                        default: type = ""
+                        }
+                        if !type.isEmpty { try await writer.write(try encoder.line(type, event.object)) }
+                        continue
                     }
-                    lastRevision = event.object.revision
-                    let now = event.object.attributes
-                    let matchesNow = labels.matches(now.labels) && fields.matches(now.fields) && event.type != .deleted
-                    let matchedBefore = event.previous.map { labels.matches($0.attributes.labels) && fields.matches($0.attributes.fields) } ?? false
-                    let type: String
-                    switch (matchedBefore, matchesNow, event.type) {
-                    case (_, _, .deleted): type = matchedBefore ? "DELETED" : ""
-                    case (false, true, _): type = "ADDED"
-                    case (true, true, _): type = "MODIFIED"
-                    case (true, false, _): type = "DELETED"
-                    default: type = ""
-                    }
-                    if !type.isEmpty { try await writer.write(try encoder.line(type, event.object)) }
-                    if bookmarks, ContinuousClock.now > bookmarkDue {
-                        bookmarkDue = ContinuousClock.now + .seconds(60)
-                        try await writer.write(encoder.bookmark(lastRevision))
-                    }
+                    break
                 }
                 group.cancelAll()
             }

@@ -79,6 +79,7 @@ struct ServerCommand: TugSubcommand {
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: DefaultServiceAccounts(store: store)),
+                .init(service: WatchProgressNotifier(backend: backend)),
                 .init(service: app),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

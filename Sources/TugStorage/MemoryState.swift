@@ -189,6 +189,13 @@ public final class MemoryState: Sendable {
         return WatchStream(stream: stream, onCancel: cancel)
     }
 
+    /// Tells every watcher the current revision. Sent under the lock, so it is ordered after every event it covers.
+    public func notifyProgress() {
+        state.withLock { s in
+            for watcher in s.watchers.values { watcher.continuation.yield(.progress(s.revision)) }
+        }
+    }
+
     /// Ends every watch (server shutdown).
     public func closeWatchers() {
         let watchers = state.withLock { s -> [Watcher] in

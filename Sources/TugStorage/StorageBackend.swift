@@ -18,6 +18,8 @@ public protocol StorageBackend: Sendable {
     func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream
     var currentRevision: Int64 { get }
     var compactedRevision: Int64 { get }
+    /// Sends every open watch a progress notification with the current revision.
+    func notifyProgress()
 }
 
 /// What selectors match on, computed by the writer so lists and watches never parse values.
@@ -78,4 +80,5 @@ extension MemoryStateBackend {
     }
     public var currentRevision: Int64 { state.currentRevision }
     public var compactedRevision: Int64 { state.compactedRevision }
+    public func notifyProgress() { state.notifyProgress() }
 }

@@ -3,6 +3,8 @@
 public struct WatchStream: Sendable, AsyncSequence {
     public enum Element: Sendable {
         case event(StorageEvent)
+        /// Every event up to this revision has been delivered (a progress notification, turned into BOOKMARKs).
+        case progress(Int64)
         case tooSlow
     }
 

@@ -155,3 +155,19 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         #expect(throws: StorageError.self) { _ = try reopened.watch(prefix: "/k/", after: 1, bufferLimit: 10) }
     }
 }
+
+@Suite struct WatchProgressTests {
+    @Test func progressNotificationsCarryTheCurrentRevision() async throws {
+        let store = InMemoryBackend()
+        _ = try await store.create(key: "/a", attributes: .init(), encode: bytes("a"))
+        let stream = try store.watch(prefix: "/b/", after: store.currentRevision, bufferLimit: 10)
+        defer { stream.cancel() }
+        _ = try await store.create(key: "/x", attributes: .init(), encode: bytes("x"))
+        store.notifyProgress()
+        for await element in stream {
+            guard case .progress(let revision) = element else { Issue.record("expected a progress notification first"); break }
+            #expect(revision == store.currentRevision)
+            break
+        }
+    }
+}
