@@ -76,3 +76,15 @@ def test_nodes_and_events_parse(api):
     assert [e.message for e in listed.items] == ["hello"]
     v1events = client.EventsV1Api(api).list_namespaced_event("default")
     assert [e.note for e in v1events.items] == ["hello"]
+
+
+def test_dynamic_client_uses_legacy_discovery(api):
+    from kubernetes import dynamic
+    dyn = dynamic.DynamicClient(api)
+    configmaps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    configmaps.create(body={"metadata": {"name": "dyn"}, "data": {"a": "1"}}, namespace="default")
+    configmaps.patch(body={"data": {"a": "2"}}, name="dyn", namespace="default", content_type="application/merge-patch+json")
+    assert configmaps.get(name="dyn", namespace="default").to_dict()["data"] == {"a": "2"}
+    deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+    assert deployments.namespaced and "scale" in deployments.subresources
+    configmaps.delete(name="dyn", namespace="default")
