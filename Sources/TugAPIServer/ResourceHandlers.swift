@@ -155,7 +155,7 @@ extension APIServer {
         let body = try await collect(&req)
         if view.converts { throw StatusError.unsupportedMediaType("\(contentType) for \(view.definition.groupVersion) \(view.definition.kind)") }
         let (result, created) = try await store.patch(view.storage, namespace: namespace, name: name, type: type, body: body, target: target,
-                                                      fieldManager: query["fieldManager"] ?? "", dryRun: try dryRun(query))
+                                                      fieldManager: query["fieldManager"] ?? "", force: query.bool("force"), dryRun: try dryRun(query))
         return render(request, view: view, objects: [view.present(result)], single: true, query: query, status: created ? .created : .ok)
     }
 

@@ -22,7 +22,7 @@ extension ObjectStore {
     /// Server-side apply creates the object when it does not exist.
     public func patch(_ d: ResourceDefinition, namespace: String, name: String, type: PatchType, body: [UInt8],
                       target: UpdateTarget = .main, schema: TypeSchema? = nil, fieldManager: String = "",
-                      dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
+                      force: Bool = false, dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
         let patch = try Self.parsePatch(body, type: type)
         let schema = schema ?? d.schema
         for _ in 0..<8 {
@@ -50,7 +50,8 @@ extension ObjectStore {
                     throw StatusError(code: 422, reason: .invalid, message: error.description)
                 }
             case .apply:
-                patched = try FieldManager.apply(patch, to: old, manager: fieldManager, apiVersion: d.groupVersion, schema: schema, now: now)
+                patched = try FieldManager.apply(patch, to: old, manager: fieldManager, apiVersion: d.groupVersion, schema: schema,
+                                                 force: force, now: now)
             case .applyCBOR:
                 throw .unsupportedMediaType(type.rawValue)
             }

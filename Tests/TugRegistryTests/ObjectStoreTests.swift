@@ -184,6 +184,30 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         #expect(updated["metadata"]["managedFields"].arrayValue?.count == 1)
     }
 
+    @Test func conflictsBetweenApplyManagersAndForce() async throws {
+        let store = try await makeStore()
+        let cms = try store.scheme.def("", "configmaps")
+        let mine = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: \"1\", b: \"1\"}\n"
+        _ = try await store.patch(cms, namespace: "default", name: "c", type: .apply, body: Array(mine.utf8), fieldManager: "one")
+        // The same value is shared ownership, not a conflict.
+        let same = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: \"1\"}\n"
+        _ = try await store.patch(cms, namespace: "default", name: "c", type: .apply, body: Array(same.utf8), fieldManager: "two")
+        let other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: \"2\"}\n"
+        do {
+            _ = try await store.patch(cms, namespace: "default", name: "c", type: .apply, body: Array(other.utf8), fieldManager: "three")
+            Issue.record("expected a conflict")
+        } catch {
+            #expect(error.code == 409)
+            #expect(error.message == "Apply failed with 2 conflicts: - conflict with \"one\" using v1: .data.a\n- conflict with \"two\" using v1: .data.a")
+            #expect(error.details?.causes.map(\.field) == [".data.a", ".data.a"])
+        }
+        let (forced, _) = try await store.patch(cms, namespace: "default", name: "c", type: .apply, body: Array(other.utf8), fieldManager: "three", force: true)
+        #expect(forced["data"] == ["a": "2", "b": "1"])
+        let owners = forced["metadata"]["managedFields"].arrayValue?.reduce(into: [String: JSONValue]()) { $0[$1["manager"].stringValue ?? ""] = $1["fieldsV1"]["f:data"] }
+        #expect(owners?["one"] == ["f:b": .emptyObject])
+        #expect(owners?["three"] == ["f:a": .emptyObject])
+    }
+
     @Test func keyedListElementsAreOwnedByKey() async throws {
         let store = try await makeStore()
         let deployments = try store.scheme.def("apps", "deployments")

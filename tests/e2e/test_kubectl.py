@@ -201,6 +201,12 @@ def test_server_side_apply_creates_and_updates(server, namespace):
     assert live["data"] == {"m": "2"}
     assert live["metadata"]["labels"]["owner"] == "someone-else"
     assert [m["manager"] for m in live["metadata"]["managedFields"]] == ["kubectl"]
+    # Another manager setting the same field to another value conflicts, unless it forces.
+    other = write(cm.replace("k: v", 'm: "3"'))
+    conflict = server.kubectl("apply", "--server-side", "--field-manager=other", "-f", other, *ns, check=False)
+    assert conflict.returncode != 0 and 'conflict with "kubectl"' in conflict.stderr and ".data.m" in conflict.stderr
+    server.kubectl("apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", other, *ns)
+    assert json.loads(server.kubectl("get", "cm", "ssa", "-o", "json", *ns).stdout)["data"]["m"] == "3"
 
 
 def test_get_watch_streams_events(server, namespace):
