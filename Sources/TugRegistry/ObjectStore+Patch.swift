@@ -61,9 +61,8 @@ extension ObjectStore {
                 throw .conflict(d.groupResource, name: name)
             }
             let normalized = SchemaWalker.normalize(patched, schema: schema)
-            if let first = normalized.typeErrors.first {
-                throw StatusError(code: 422, reason: .invalid, message: "\(d.kind).\(d.group.isEmpty ? "" : d.group) \"\(name)\" is invalid: \(first.description)".replacingOccurrences(of: "\(d.kind). \"", with: "\(d.kind) \""),
-                                  details: .init(name: name, group: d.group, kind: d.kind, causes: normalized.typeErrors.map { .init(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) }))
+            if !normalized.typeErrors.isEmpty {
+                throw .invalid(kind: d.kind, group: d.group, name: name, errors: FieldErrorList(normalized.typeErrors))
             }
             patched = normalized.value
             patched.resourceVersion = ""

@@ -125,8 +125,8 @@ extension StatusError {
     public static func invalid(kind: String, group: String, name: String, errors: FieldErrorList) -> StatusError {
         let causes = errors.errors.map { Cause(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) }
         let summary = errors.errors.count == 1 ? errors.errors[0].description : "[" + errors.errors.map(\.description).joined(separator: ", ") + "]"
-        return StatusError(code: 422, reason: .invalid, message: "\(kind).\(group.isEmpty ? "" : group) \"\(name)\" is invalid: \(summary)"
-            .replacingFirst(of: "\(kind). \"", with: "\(kind) \""),
+        let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
+        return StatusError(code: 422, reason: .invalid, message: "\(qualifiedKind) \"\(name)\" is invalid: \(summary)",
                            details: .init(name: name, group: group, kind: kind, causes: causes))
     }
 
@@ -178,12 +178,5 @@ extension StatusError {
 
     public static func serviceUnavailable(_ message: String) -> StatusError {
         StatusError(code: 503, reason: .serviceUnavailable, message: message)
-    }
-}
-
-extension String {
-    func replacingFirst(of target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return replacingCharacters(in: range, with: replacement)
     }
 }
