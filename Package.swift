@@ -45,6 +45,12 @@ let package = Package(
             dependencies: ["TugAPIMachinery"],
             swiftSettings: strict
         ),
+        .target(name: "CTugShim"),
+        .target(
+            name: "TugOS",
+            dependencies: ["CTugShim", "TugAPIMachinery"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TugStorage",
             dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -101,7 +107,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -117,6 +123,7 @@ let package = Package(
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
+        .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),
         .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
         .testTarget(
             name: "TugAPIServerTests",

@@ -1,0 +1,13 @@
+// CTugShim: only what Swift's Glibc module does not expose (it is built without _GNU_SOURCE).
+#ifndef TUG_SHIM_H
+#define TUG_SHIM_H
+
+#include <spawn.h>
+
+/// pipe2(fds, O_CLOEXEC): both ends close on exec, atomically (no window for a concurrent spawn to inherit them).
+int tug_pipe_cloexec(int fds[2]);
+
+/// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor >= `from`.
+int tug_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
+
+#endif
