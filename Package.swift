@@ -52,6 +52,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TugRuntime",
+            dependencies: ["TugOS", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TugStorage",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
@@ -124,6 +129,7 @@ let package = Package(
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),
+        .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery"]),
         .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
         .testTarget(
             name: "TugAPIServerTests",
