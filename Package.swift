@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

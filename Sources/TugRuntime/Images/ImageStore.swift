@@ -73,6 +73,13 @@ public final class ImageStore: Sendable {
         return kept.count != entries.count
     }
 
+    /// Manifest, config and layers together, in bytes.
+    public func imageSize(_ manifest: Digest) throws -> Int64 {
+        let document = try JSONParser.parseValue(try blobs.get(manifest))
+        let parts = [document["config"]] + (document["layers"].arrayValue ?? [])
+        return Int64(try blobs.get(manifest).count) + parts.reduce(0) { $0 + ($1["size"].intValue ?? 0) }
+    }
+
     /// Stores a single-layer image (config and manifest built here) and returns its manifest digest.
     public func store(layer: [UInt8], config imageConfig: JSONValue, architecture: String) throws -> Digest {
         let layerDigest = try blobs.put(layer)

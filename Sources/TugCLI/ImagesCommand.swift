@@ -1,0 +1,51 @@
+import ArgumentParser
+import TugRuntime
+
+/// `tug images`: the node's image store (`<data-dir>/images`, an OCI image layout).
+struct ImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "Manage the images on this node.",
+                                                    subcommands: [ListImages.self, RemoveImage.self], defaultSubcommand: ListImages.self)
+}
+
+/// `tug images [list]`: lists images, making sure the built-in busybox is there.
+struct ListImages: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the images on this node.")
+
+    @Option(help: "The node's data directory.")
+    var dataDir = "/var/lib/tugboat"
+
+    func execute() async throws {
+        let store = try ImageStore(root: "\(dataDir)/images")
+        try await BuiltInBusybox.ensure(in: store)
+        print("REFERENCE".padding(toLength: 48, withPad: " ", startingAt: 0) + "DIGEST".padding(toLength: 21, withPad: " ", startingAt: 0) + "SIZE")
+        for image in try store.list() {
+            let size = try store.imageSize(image.manifest)
+            print(image.reference.padding(toLength: 48, withPad: " ", startingAt: 0)
+                  + String(image.manifest.hex.prefix(12)).padding(toLength: 21, withPad: " ", startingAt: 0) + Self.human(size))
+        }
+    }
+
+    static func human(_ bytes: Int64) -> String {
+        bytes >= 1_048_576 ? String(format: "%.1f MiB", Double(bytes) / 1_048_576) : String(format: "%.1f KiB", Double(bytes) / 1024)
+    }
+}
+
+/// `tug images rm NAME…`: removes image names (their blobs are collected later).
+struct RemoveImage: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images by name.")
+
+    @Option(help: "The node's data directory.")
+    var dataDir = "/var/lib/tugboat"
+
+    @Argument(help: "Image references, e.g. busybox or docker.io/library/nginx:1.27.")
+    var references: [String]
+
+    func execute() async throws {
+        let store = try ImageStore(root: "\(dataDir)/images")
+        var missing: [String] = []
+        for reference in references {
+            if try store.untag(reference) { print("untagged: \(try ImageReference(parsing: reference))") } else { missing.append(reference) }
+        }
+        if !missing.isEmpty { throw CommandFailure("no such image: \(missing.joined(separator: ", "))") }
+    }
+}
