@@ -24,7 +24,7 @@ public final class ObjectStore: Sendable {
     public var now: Date { clock() }
 
     func definition(group: String, resource: String) -> ResourceDefinition? {
-        scheme.definitions.first { $0.group == group && $0.resource == resource && $0.storageResource == nil }
+        scheme.storageDefinition(group: group, resource: resource)
     }
 
     // MARK: Reads

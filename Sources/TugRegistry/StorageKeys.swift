@@ -28,7 +28,7 @@ public enum StorageKeys {
             let parts = key.split(separator: "/", maxSplits: 2).map(String.init)
             guard parts.count >= 2, let object = try? JSONParser.parseValue(value) else { return ObjectAttributes() }
             let group = parts[0] == "core" ? "" : parts[0]
-            guard let d = scheme.definitions.first(where: { $0.group == group && $0.resource == parts[1] && $0.storageResource == nil }) else {
+            guard let d = scheme.storageDefinition(group: group, resource: parts[1]) else {
                 return ObjectAttributes(labels: object.labels, fields: ["metadata.name": object.name, "metadata.namespace": object.namespace])
             }
             return attributes(object, definition: d)

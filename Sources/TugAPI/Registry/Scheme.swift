@@ -5,17 +5,21 @@ public struct Scheme: Sendable {
     public let definitions: [ResourceDefinition]
     private let byPath: [String: Int]
     private let byKind: [String: Int]
+    private let byStorage: [GroupResource: Int]
 
     public init(_ definitions: [ResourceDefinition]) {
         self.definitions = definitions
         var byPath: [String: Int] = [:]
         var byKind: [String: Int] = [:]
+        var byStorage: [GroupResource: Int] = [:]
         for (i, d) in definitions.enumerated() {
             byPath["\(d.group)/\(d.version)/\(d.resource)"] = i
             byKind["\(d.group)/\(d.version)/\(d.kind)"] = i
+            if d.storageResource == nil, byStorage[d.groupResource] == nil { byStorage[d.groupResource] = i }
         }
         self.byPath = byPath
         self.byKind = byKind
+        self.byStorage = byStorage
     }
 
     public func resource(group: String, version: String, resource: String) -> ResourceDefinition? {
@@ -41,9 +45,14 @@ public struct Scheme: Sendable {
         definitions.filter { $0.group == group && $0.version == version }
     }
 
+    /// The definition that owns the storage of a group/resource (the one objects are stored and keyed by).
+    public func storageDefinition(group: String, resource: String) -> ResourceDefinition? {
+        byStorage[GroupResource(group: group, resource: resource)].map { definitions[$0] }
+    }
+
     /// The resource whose storage holds this one (itself unless it shares another's, like events.k8s.io events).
     public func storageDefinition(for definition: ResourceDefinition) -> ResourceDefinition {
         guard let target = definition.storageResource else { return definition }
-        return definitions.first { $0.group == target.group && $0.resource == target.resource && $0.storageResource == nil } ?? definition
+        return storageDefinition(group: target.group, resource: target.resource) ?? definition
     }
 }
