@@ -227,8 +227,8 @@ public final class APIServer: Sendable {
         let contentType = request.headers[.contentType] ?? ""
         var object: JSONValue = .emptyObject
         if !body.isEmpty {
-            let fake = ResourceDefinition(group: group, version: version, kind: review.kind, resource: resource, namespaced: false, schema: schema, strategy: PlainStrategy())
-            object = try BodyDecoding.decode(body, contentType: contentType, definition: fake, validation: .ignore).object
+            let target = BodyDecoding.Target(kind: review.kind, apiVersions: ["\(group)/\(version)"], schema: schema)
+            object = try BodyDecoding.decode(body, contentType: contentType, target: target, validation: .ignore).object
         }
         object.kind = review.kind
         object.apiVersion = "\(group)/\(version)"

@@ -19,10 +19,38 @@ struct BodyDecoding {
         return v
     }
 
+    /// What a body must be: a kind, the apiVersions it may name, and its schema.
+    struct Target {
+        var kind: String
+        var apiVersions: [String]
+        var schema: TypeSchema
+
+        init(kind: String, apiVersions: [String], schema: TypeSchema) {
+            self.kind = kind
+            self.apiVersions = apiVersions
+            self.schema = schema
+        }
+
+        /// A stored resource.
+        init(_ d: ResourceDefinition) {
+            self.init(kind: d.kind, apiVersions: [d.groupVersion], schema: d.schema)
+        }
+
+        // Bodies of kinds that are not stored.
+        static let deleteOptions = Target(kind: "DeleteOptions", apiVersions: ["v1", "meta.k8s.io/v1"], schema: MetaSchemas.deleteOptions)
+        static let scale = Target(kind: "Scale", apiVersions: ["autoscaling/v1"], schema: AppsSchemas.scale)
+        static let binding = Target(kind: "Binding", apiVersions: ["v1"], schema: PodSchemas.binding)
+        static let tokenRequest = Target(kind: "TokenRequest", apiVersions: ["authentication.k8s.io/v1"], schema: ClusterSchemas.tokenRequest)
+    }
+
     /// Decodes and checks a body meant for `definition` (kind and apiVersion must agree when present).
-    static func decode(_ body: [UInt8], contentType: String, definition d: ResourceDefinition, validation: Validation,
-                       schema: TypeSchema? = nil) throws(StatusError) -> Decoded {
-        let schema = schema ?? d.schema
+    static func decode(_ body: [UInt8], contentType: String, definition d: ResourceDefinition, validation: Validation) throws(StatusError) -> Decoded {
+        try decode(body, contentType: contentType, target: Target(d), validation: validation)
+    }
+
+    /// Decodes and checks a body meant for `target` (kind and apiVersion must agree when present).
+    static func decode(_ body: [UInt8], contentType: String, target: Target, validation: Validation) throws(StatusError) -> Decoded {
+        let schema = target.schema
         let base = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         var object: JSONValue
         var duplicates: [String] = []
@@ -41,8 +69,7 @@ struct BodyDecoding {
         case "application/vnd.kubernetes.protobuf":
             do {
                 let envelope = try ProtobufDecoder.envelope(body)
-                let target = try protobufSchema(envelope, definition: d, fallback: schema)
-                object = try ProtobufDecoder.decode(envelope.raw, schema: target)
+                object = try ProtobufDecoder.decode(envelope.raw, schema: try protobufSchema(envelope, target: target))
                 object.kind = envelope.kind
                 object.apiVersion = envelope.apiVersion
             } catch let e as StatusError {
@@ -56,17 +83,18 @@ struct BodyDecoding {
         guard case .object = object else {
             throw .badRequest("couldn't get version/kind; json parse error: expected an object, got \(object.typeName)")
         }
-        if let kind = object.kind, !kind.isEmpty, kind != d.kind, schema === d.schema {
-            throw .badRequest("the API version in the data (\(object.apiVersion ?? "")) does not match the expected API version (\(d.groupVersion)) or kind \(kind) does not match \(d.kind)")
+        let expected = target.apiVersions.first ?? ""
+        if let kind = object.kind, !kind.isEmpty, kind != target.kind {
+            throw .badRequest("the API version in the data (\(object.apiVersion ?? "")) does not match the expected API version (\(expected)) or kind \(kind) does not match \(target.kind)")
         }
-        if let apiVersion = object.apiVersion, !apiVersion.isEmpty, apiVersion != d.groupVersion, schema === d.schema {
-            throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(d.groupVersion))")
+        if let apiVersion = object.apiVersion, !apiVersion.isEmpty, !target.apiVersions.contains(apiVersion) {
+            throw .badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(expected))")
         }
         let normalized = SchemaWalker.normalize(object, schema: schema)
         if !normalized.typeErrors.isEmpty {
             let e = normalized.typeErrors[0]
             throw StatusError(code: 400, reason: .badRequest,
-                              message: "\(d.kind) in version \"\(d.version)\" cannot be handled as a \(d.kind): \(e.field): \(e.causeMessage)",
+                              message: "\(target.kind) in version \"\(expected.split(separator: "/").last ?? "")\" cannot be handled as a \(target.kind): \(e.field): \(e.causeMessage)",
                               details: .init(causes: normalized.typeErrors.map { .init(reason: $0.type.reason, message: $0.causeMessage, field: $0.field) }))
         }
         let problems = normalized.unknownFields.map { "unknown field \"\($0)\"" } + duplicates.map { "duplicate field \"\($0)\"" }
@@ -81,9 +109,9 @@ struct BodyDecoding {
         }
     }
 
-    /// The schema for a protobuf body: the resource's own, or a side kind (reviews, DeleteOptions) by envelope kind.
-    static func protobufSchema(_ envelope: ProtobufDecoder.Envelope, definition d: ResourceDefinition, fallback: TypeSchema) throws -> TypeSchema {
-        if envelope.kind == d.kind { return fallback }
+    /// The schema for a protobuf body: the target's own, or a side kind (DeleteOptions in a drain…) by envelope kind.
+    static func protobufSchema(_ envelope: ProtobufDecoder.Envelope, target: Target) throws -> TypeSchema {
+        if envelope.kind == target.kind { return target.schema }
         if let side = SideKinds.schema(kind: envelope.kind) { return side }
         throw StatusError.unsupportedMediaType("application/vnd.kubernetes.protobuf for \(envelope.apiVersion)/\(envelope.kind)")
     }

@@ -164,9 +164,7 @@ extension APIServer {
         let body = try await collect(&req)
         var json: JSONValue = .emptyObject
         if !body.isEmpty {
-            let fake = ResourceDefinition(group: "", version: "v1", kind: "DeleteOptions", resource: "deleteoptions", namespaced: false,
-                                          schema: MetaSchemas.deleteOptions, strategy: PlainStrategy())
-            json = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: fake, validation: .ignore).object
+            json = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .deleteOptions, validation: .ignore).object
         }
         if let g = query["gracePeriodSeconds"] { json["gracePeriodSeconds"] = Int64(g).map(JSONValue.int) ?? .string(g) }
         if let p = query["propagationPolicy"] { json["propagationPolicy"] = .string(p) }

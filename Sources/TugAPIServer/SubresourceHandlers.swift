@@ -50,10 +50,8 @@ extension APIServer {
         var req = request
         let body = try await collect(&req)
         var desired: JSONValue
-        let scaleDefinition = ResourceDefinition(group: "autoscaling", version: "v1", kind: "Scale", resource: "scale", namespaced: true,
-                                                 schema: AppsSchemas.scale, strategy: PlainStrategy())
         if request.method == .put {
-            desired = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: scaleDefinition,
+            desired = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .scale,
                                               validation: try BodyDecoding.validation(query)).object
             if !desired.resourceVersion.isEmpty, desired.resourceVersion != current.resourceVersion {
                 throw StatusError.conflict(d.groupResource, name: name)
@@ -88,9 +86,7 @@ extension APIServer {
     func bind(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
         var req = request
         let body = try await collect(&req)
-        let bindingDefinition = ResourceDefinition(group: "", version: "v1", kind: "Binding", resource: "bindings", namespaced: true,
-                                                   schema: PodSchemas.binding, strategy: PlainStrategy())
-        let binding = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: bindingDefinition, validation: .ignore).object
+        let binding = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .binding, validation: .ignore).object
         guard let node = binding["target"]["name"].stringValue, !node.isEmpty else {
             throw StatusError.invalid(kind: "Binding", group: "", name: name, errors: FieldErrorList([FieldError(.required, field: "target.name")]))
         }
@@ -117,10 +113,8 @@ extension APIServer {
     func issueToken(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
         var req = request
         let body = try await collect(&req)
-        let requestDefinition = ResourceDefinition(group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", resource: "tokenrequests",
-                                                   namespaced: true, schema: ClusterSchemas.tokenRequest, strategy: PlainStrategy())
         var review = body.isEmpty ? .emptyObject
-            : try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: requestDefinition, validation: .ignore).object
+            : try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .tokenRequest, validation: .ignore).object
         let account = try store.getObject(d, namespace: namespace, name: name)
         let seconds = review["spec"]["expirationSeconds"].intValue ?? 3600
         guard seconds >= 600, seconds <= 1 << 32 else {

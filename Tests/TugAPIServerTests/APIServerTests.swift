@@ -78,8 +78,12 @@ extension TestClientProtocol {
             let (dry, _, _) = try await client.call(.post, "/api/v1/namespaces/default/configmaps?dryRun=All", body: #"{"metadata":{"name":"dry"}}"#)
             #expect(dry == 201)
             #expect(try await client.call(.get, "/api/v1/namespaces/default/configmaps/dry").0 == 404)
-            let (deleted, _, _) = try await client.call(.delete, "/api/v1/namespaces/default/configmaps/c")
+            // DeleteOptions may name meta.k8s.io/v1 (client-go) or v1.
+            let (deleted, _, _) = try await client.call(.delete, "/api/v1/namespaces/default/configmaps/c",
+                                                        body: #"{"kind":"DeleteOptions","apiVersion":"meta.k8s.io/v1","propagationPolicy":"Background"}"#)
             #expect(deleted == 200)
+            let (wrongKind, _, _) = try await client.call(.delete, "/api/v1/namespaces/default/configmaps/d", body: #"{"kind":"Pod","apiVersion":"v1"}"#)
+            #expect(wrongKind == 400)
         }
     }
 
