@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Hummingbird
 import HTTPTypes
@@ -54,7 +55,8 @@ public final class APIServer: Sendable {
         self.logger = logger
         self.discovery = Discovery(scheme: store.scheme, serverAddress: "\(configuration.bindAddress):\(configuration.port)")
         self.openAPI = OpenAPI(scheme: store.scheme)
-        self.openAPIHash = Discovery(scheme: store.scheme, serverAddress: "").hash(store.scheme.definitions[0]) + String(store.scheme.definitions.count)
+        // Content-derived, so kubectl's URL-keyed OpenAPI cache is invalidated exactly when the schemas change.
+        self.openAPIHash = SHA256.hash(data: JSONWriter.bytes(openAPI.swagger())).prefix(8).map { String(format: "%02x", $0) }.joined()
         self.metricsText = metrics
         self.ready = ready
     }
