@@ -53,7 +53,12 @@ let package = Package(
         ),
         .target(
             name: "TugRuntime",
-            dependencies: ["TugOS", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CTugShim", "TugOS", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugCNI",
+            dependencies: ["TugOS", "TugAPIMachinery"],
             swiftSettings: strict
         ),
         .target(
@@ -121,7 +126,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "tug", dependencies: ["TugCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
+        .executableTarget(name: "tug", dependencies: ["CTugShim", "TugCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
 
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),

@@ -42,6 +42,12 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     public var stderrTail: String
 
+    public init(argv: [String], kind: Kind, stderrTail: String) {
+        self.argv = argv
+        self.kind = kind
+        self.stderrTail = stderrTail
+    }
+
     public var description: String {
         let command = argv.joined(separator: " ")
         switch kind {

@@ -1,4 +1,11 @@
+import Glibc
+import CTugShim
 import TugCLI
+
+// The container monitor is C and runs before anything else: it forks and must not start Swift's runtime threads.
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "__monitor" {
+    exit(tug_monitor_main(CommandLine.argc - 1, CommandLine.unsafeArgv + 1))
+}
 
 do {
     var command = try TugCommand.parseAsRoot()

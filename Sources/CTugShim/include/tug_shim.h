@@ -10,4 +10,10 @@ int tug_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor >= `from`.
 int tug_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
 
+/// setxattr(path, "trusted.overlay.opaque", "y"): marks an unpacked layer directory opaque for overlayfs.
+int tug_set_overlay_opaque(const char *path);
+
+/// `tug __monitor …`: the per-container monitor (see tug_monitor.c). Returns the process exit status.
+int tug_monitor_main(int argc, char **argv);
+
 #endif

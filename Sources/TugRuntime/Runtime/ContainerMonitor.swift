@@ -1,0 +1,79 @@
+import Foundation
+import TugAPIMachinery
+import TugOS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts containers through `tug __monitor` (C, see CTugShim/tug_monitor.c): one detached process per container
+/// that owns its stdio, writes the CRI log and records the exit status, so containers outlive the agent.
+public struct ContainerMonitor: Sendable {
+    /// The `tug` binary to re-execute (this process's own executable).
+    public let executable: String
+    public let runc: Runc
+    let runner: any CommandRunner
+    public var logMaxBytes: Int = 10 * 1024 * 1024
+    public var logMaxFiles: Int = 5
+
+    public init(executable: String = ContainerMonitor.currentExecutable, runc: Runc, runner: any CommandRunner) {
+        self.executable = executable
+        self.runc = runc
+        self.runner = runner
+    }
+
+    public static var currentExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    public struct Files: Sendable, Hashable {
+        public var bundle: String
+        public var log: String
+        public var exitFile: String { "\(bundle)/exit" }
+        public var pidFile: String { "\(bundle)/pid" }
+        public var runcLog: String { "\(bundle)/runc.log" }
+
+        public init(bundle: String, log: String) {
+            self.bundle = bundle
+            self.log = log
+        }
+    }
+
+    public struct StartFailure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs the bundle as container `id`; returns the container's pid once it runs.
+    public func start(id: String, files: Files) async throws -> Int32 {
+        let argv = [executable, "__monitor", "--runc", runc.binary, "--root", runc.root, "--bundle", files.bundle, "--id", id,
+                    "--log", files.log, "--exit-file", files.exitFile, "--pid-file", files.pidFile, "--runc-log", files.runcLog,
+                    "--log-max-bytes", String(logMaxBytes), "--log-max-files", String(logMaxFiles)]
+        let result = try await runner.run(Command(argv, timeout: .seconds(60), maxOutputBytes: 64 * 1024))
+        let report = (try? JSONParser.parseValue(result.stdout)) ?? .null
+        if let pid = report["pid"].intValue, result.status == 0 { return Int32(pid) }
+        var message = report["error"].stringValue ?? "container monitor failed (status \(result.status)): \(result.stderrText)"
+        if report["runcLog"].boolValue == true, let detail = Runc.lastError(inLog: files.runcLog) { message = detail }
+        throw StartFailure(description: message)
+    }
+
+    /// The recorded exit of a container whose monitor saw it end.
+    public struct Exit: Sendable, Hashable {
+        public var exitCode: Int32
+        public var signal: Int32
+        public var finishedAt: String
+    }
+
+    public static func exit(of files: Files) -> Exit? {
+        guard let data = FileManager.default.contents(atPath: files.exitFile),
+              let value = try? JSONParser.parseValue([UInt8](data)), let code = value["exitCode"].intValue else { return nil }
+        return Exit(exitCode: Int32(code), signal: Int32(value["signal"].intValue ?? 0), finishedAt: value["finishedAt"].stringValue ?? "")
+    }
+
+    /// Whether `pid` is a live (non-zombie) process.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
+}
