@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "TugRuntime",
-            dependencies: ["CTugShim", "TugOS", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CTugShim", "TugOS", "TugCNI", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "TugAPIServer",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugRegistry",
+                "TugAPIMachinery", "TugAPI", "TugRegistry", "TugClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -111,6 +111,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -287,7 +287,7 @@ int tug_monitor_main(int argc, char **argv) {
         return 1;
     }
     char message[64];
-    snprintf(message, sizeof message, "{\"pid\":%ld}\n", pid);
+    snprintf(message, sizeof message, "{\"pid\":%ld,\"monitor\":%d}\n", pid, (int)getpid());
     report(status_pipe[1], message);
 
     struct stream streams[2] = {{.name = "stdout", .fd = out[0]}, {.name = "stderr", .fd = err[0]}};

@@ -112,7 +112,7 @@ public final class APIServer: Sendable {
         return response
     }
 
-    static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/"]
+    static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/", "/cacerts"]
 
     /// The user behind the bearer token: the cluster admin, or a service account whose token this server signed and
     /// that still exists. Every authenticated user may do everything until authorization (RBAC) arrives.
@@ -122,6 +122,7 @@ public final class APIServer: Sendable {
         }
         let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
         if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return "admin" }
+        if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return "system:node" }
         guard let claims = tokens.verify(token, now: store.now),
               let sa = store.scheme.resource(group: "", version: "v1", resource: "serviceaccounts"),
               let account = try? store.getObject(sa, namespace: claims.namespace, name: claims.name), account.uid == claims.uid
@@ -173,6 +174,9 @@ public final class APIServer: Sendable {
         switch (request.method, path) {
         case (.get, "/version"), (.get, "/version/"):
             return Responses.json(Self.version)
+        case (.get, "/cacerts"):
+            // Public: joining agents fetch the CA here and check it against the hash in their join token.
+            return Responses.bytes(Array(configuration.credentials.caPEM.utf8), contentType: "application/x-pem-file")
         case (.get, "/livez"), (.get, "/healthz"):
             return Responses.text(query["verbose"] != nil ? "[+]ping ok\n[+]etcd ok\nlivez check passed\n" : "ok")
         case (.get, "/readyz"):

@@ -1,6 +1,7 @@
 public import Crypto
 import Foundation
 import SwiftASN1
+import TugClient
 import X509
 
 /// The cluster's certificate authority, serving certificate and admin token, created on first start under
@@ -21,6 +22,11 @@ public struct ClusterCredentials: Sendable {
     public var adminToken: String
     /// Signs service-account tokens (ES256 JWTs).
     public var serviceAccountKeyPEM: String
+    /// The secret nodes join with (`tug agent --token`); see `NodeJoinToken`.
+    public var nodeSecret: String = ""
+
+    /// The join token printed for `tug agent --token`: it names the CA, so the agent can trust the server it fetches.
+    public var nodeToken: String { NodeJoinToken(caPEM: caPEM, secret: nodeSecret).description }
 
     public static func loadOrCreate(directory: String, hosts: [String]) throws -> ClusterCredentials {
         let fm = FileManager.default
@@ -28,10 +34,13 @@ public struct ClusterCredentials: Sendable {
         let paths = ["ca.crt", "serving.crt", "serving.key", "admin.token", "service-account.key"].map { "\(directory)/\($0)" }
         if paths.allSatisfy(fm.fileExists(atPath:)) {
             let texts = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
-            return ClusterCredentials(caPEM: texts[0], servingCertificatePEM: texts[1], servingKeyPEM: texts[2],
-                                      adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines), serviceAccountKeyPEM: texts[4])
+            var credentials = ClusterCredentials(caPEM: texts[0], servingCertificatePEM: texts[1], servingKeyPEM: texts[2],
+                                                 adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines), serviceAccountKeyPEM: texts[4])
+            credentials.nodeSecret = try loadOrCreateSecret("\(directory)/node.secret")
+            return credentials
         }
-        let credentials = try generate(hosts: hosts)
+        var credentials = try generate(hosts: hosts)
+        credentials.nodeSecret = try loadOrCreateSecret("\(directory)/node.secret")
         for (path, text, mode) in [(paths[0], credentials.caPEM, 0o644), (paths[1], credentials.servingCertificatePEM, 0o644),
                                    (paths[2], credentials.servingKeyPEM, 0o600), (paths[3], credentials.adminToken + "\n", 0o600),
                                    (paths[4], credentials.serviceAccountKeyPEM, 0o600)] {
@@ -39,6 +48,21 @@ public struct ClusterCredentials: Sendable {
             try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         }
         return credentials
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var random = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+    }
+
+    static func loadOrCreateSecret(_ path: String) throws -> String {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let secret = randomHex(bytes: 24)
+        try Data((secret + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return secret
     }
 
     static func generate(hosts: [String]) throws -> ClusterCredentials {
@@ -73,8 +97,7 @@ public struct ClusterCredentials: Sendable {
             },
             issuerPrivateKey: .init(caKey))
 
-        var random = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let token = randomHex(bytes: 32)
         return ClusterCredentials(caPEM: try ca.serializeAsPEM().pemString, servingCertificatePEM: try serving.serializeAsPEM().pemString,
                                   servingKeyPEM: key.pemRepresentation, adminToken: token,
                                   serviceAccountKeyPEM: P256.Signing.PrivateKey().pemRepresentation)

@@ -51,6 +51,10 @@ public final class RESTClient: Sendable {
         var request = HTTPClientRequest(url: base + path)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response = try await http.execute(request, timeout: .hours(1))
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1024 * 1024)
+            throw Kubeconfig.Failure(description: "watch \(path): HTTP \(response.status.code): \(String(buffer: body).prefix(500))")
+        }
         var pending: [UInt8] = []
         for try await chunk in response.body {
             pending += chunk.readableBytesView

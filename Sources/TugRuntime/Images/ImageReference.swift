@@ -48,3 +48,11 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         return s
     }
 }
+
+extension ImageReference {
+    /// `docker.io/library/busybox` for any reference to it (no tag or digest); the text itself if it does not parse.
+    public static func repository(of text: String) -> String {
+        guard let ref = try? ImageReference(parsing: text) else { return text }
+        return "\(ref.registry)/\(ref.repository)"
+    }
+}

@@ -42,14 +42,14 @@ public struct ContainerMonitor: Sendable {
         public var description: String
     }
 
-    /// Runs the bundle as container `id`; returns the container's pid once it runs.
-    public func start(id: String, files: Files) async throws -> Int32 {
+    /// Runs the bundle as container `id`; returns the container's and the monitor's pids once it runs.
+    public func start(id: String, files: Files) async throws -> (pid: Int32, monitor: Int32) {
         let argv = [executable, "__monitor", "--runc", runc.binary, "--root", runc.root, "--bundle", files.bundle, "--id", id,
                     "--log", files.log, "--exit-file", files.exitFile, "--pid-file", files.pidFile, "--runc-log", files.runcLog,
                     "--log-max-bytes", String(logMaxBytes), "--log-max-files", String(logMaxFiles)]
         let result = try await runner.run(Command(argv, timeout: .seconds(60), maxOutputBytes: 64 * 1024))
         let report = (try? JSONParser.parseValue(result.stdout)) ?? .null
-        if let pid = report["pid"].intValue, result.status == 0 { return Int32(pid) }
+        if let pid = report["pid"].intValue, let monitor = report["monitor"].intValue, result.status == 0 { return (Int32(pid), Int32(monitor)) }
         var message = report["error"].stringValue ?? "container monitor failed (status \(result.status)): \(result.stderrText)"
         if report["runcLog"].boolValue == true, let detail = Runc.lastError(inLog: files.runcLog) { message = detail }
         throw StartFailure(description: message)

@@ -1,0 +1,127 @@
+import TugAPIMachinery
+import TugOS
+
+/// A pod sandbox as the runtime sees it: the namespaces a pod's containers share, held by a pause process.
+public struct SandboxConfig: Sendable, Hashable {
+    public var podUID: String
+    public var name: String
+    public var namespace: String
+    public var attempt: Int
+    public var hostname: String
+    /// `/etc/resolv.conf` contents for the pod.
+    public var resolvConf: String
+    /// Extra `/etc/hosts` lines (hostAliases).
+    public var hostAliases: [String] = []
+    public var hostNetwork = false
+    public var portMappings: [PortMapping] = []
+
+    public struct PortMapping: Sendable, Hashable, Codable {
+        public var hostPort: Int
+        public var containerPort: Int
+        public var proto: String
+        public var hostIP: String?
+
+        public init(hostPort: Int, containerPort: Int, proto: String, hostIP: String? = nil) {
+            self.hostPort = hostPort
+            self.containerPort = containerPort
+            self.proto = proto
+            self.hostIP = hostIP
+        }
+    }
+
+    public init(podUID: String, name: String, namespace: String, attempt: Int, hostname: String, resolvConf: String) {
+        self.podUID = podUID
+        self.name = name
+        self.namespace = namespace
+        self.attempt = attempt
+        self.hostname = hostname
+        self.resolvConf = resolvConf
+    }
+}
+
+public struct SandboxInfo: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable { case ready, notReady }
+    public var id: String
+    public var podUID: String
+    public var name: String
+    public var namespace: String
+    public var attempt: Int
+    public var createdAt: String
+    public var state: State
+    public var ip: String?
+    public var pid: Int32
+    public var monitorPID: Int32
+    public var hostNetwork: Bool
+    public var portMappings: [SandboxConfig.PortMapping]
+}
+
+/// One container to start in a sandbox, in runtime terms: the image is already resolved, the Kubernetes fields
+/// (command/args/env/securityContext/resources/volumes) already turned into a process, mounts and limits.
+public struct ContainerConfig: Sendable, Hashable {
+    public var name: String
+    public var attempt: Int
+    public var image: ResolvedImage
+    public var process: ContainerSpec.Process
+    public var mounts: [ContainerSpec.Mount] = []
+    public var resources = ContainerSpec.Resources()
+    public var privileged = false
+    public var readOnlyRoot = false
+    /// securityContext.runAsUser/runAsGroup; nil takes the image's `User` (a name is looked up in its /etc/passwd).
+    public var runAsUser: UInt32?
+    public var runAsGroup: UInt32?
+    public var logPath: String
+    /// Kubernetes-level labels kept with the container (e.g. the spec hash that decides restarts).
+    public var labels: [String: String] = [:]
+
+    public init(name: String, attempt: Int, image: ResolvedImage, process: ContainerSpec.Process, logPath: String) {
+        self.name = name
+        self.attempt = attempt
+        self.image = image
+        self.process = process
+        self.logPath = logPath
+    }
+}
+
+public struct ContainerInfo: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable { case created, running, exited, unknown }
+    public var id: String
+    public var sandboxID: String
+    public var podUID: String
+    public var name: String
+    public var attempt: Int
+    public var image: String
+    public var imageID: String
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var state: State
+    public var exitCode: Int32?
+    /// Why it ended: `OOMKilled`, `Error` or `Completed` (as the kubelet reports `reason`).
+    public var reason: String?
+    public var pid: Int32
+    /// The `tug __monitor` process that is the container's parent and writes its log.
+    public var monitorPID: Int32
+    public var logPath: String
+    public var labels: [String: String]
+}
+
+/// The container runtime as the node agent uses it (the role CRI plays for the kubelet). The Linux runtime uses
+/// runc, overlayfs and CNI; tests use a scripted fake.
+public protocol ContainerRuntime: Sendable {
+    func runSandbox(_ config: SandboxConfig) async throws -> SandboxInfo
+    /// Kills the sandbox's containers and pause process and detaches its network; keeps its record.
+    func stopSandbox(_ id: String) async throws
+    /// Removes a stopped sandbox and its record.
+    func removeSandbox(_ id: String) async throws
+    func sandboxes() async throws -> [SandboxInfo]
+
+    /// Creates and starts a container; returns it running (or exited, if it ended at once).
+    func startContainer(_ config: ContainerConfig, in sandbox: SandboxInfo) async throws -> ContainerInfo
+    /// SIGTERM, then SIGKILL after the grace period.
+    func stopContainer(_ id: String, gracePeriod: Duration) async throws
+    func removeContainer(_ id: String) async throws
+    func containers() async throws -> [ContainerInfo]
+
+    /// Runs a command in a running container and collects its output (exec probes, preStop hooks).
+    func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult
+}

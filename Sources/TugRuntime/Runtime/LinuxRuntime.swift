@@ -1,0 +1,179 @@
+import Foundation
+import TugAPIMachinery
+import TugCNI
+import TugOS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container runtime on this machine: sandboxes are pause containers holding a pod's network, IPC and UTS
+/// namespaces, attached to the CNI pod network; containers are OCI bundles over an overlayfs of the image's layers,
+/// run by runc through one `tug __monitor` each. All state lives under `root` (`<data-dir>/agent`).
+public final class LinuxRuntime: ContainerRuntime {
+    public let root: String
+    let records: RuntimeRecords
+    let runc: Runc
+    let monitor: ContainerMonitor
+    let layers: LayerStore
+    let network: CNINetwork
+    let runner: any CommandRunner
+    /// Parent of every pod cgroup (cgroupfs layout: `/tugboat/pod<uid>/<container id>`).
+    let cgroupParent: String
+
+    public init(root: String, images: ImageStore, podCIDR: String, runcBinary: String = "/usr/sbin/runc",
+                cgroupParent: String = "/tugboat", runner: any CommandRunner = ProcessCommandRunner()) throws {
+        self.root = root
+        self.runner = runner
+        self.cgroupParent = cgroupParent
+        records = try RuntimeRecords(root: root)
+        runc = Runc(binary: runcBinary, root: "\(root)/runc", runner: runner)
+        monitor = ContainerMonitor(runc: runc, runner: runner)
+        layers = try LayerStore(root: "\(images.blobs.root)/layers", blobs: images.blobs, runner: runner)
+        network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, ipamDirectory: "\(root)/cni/ipam"),
+                                 cacheDirectory: "\(root)/cni/results", runner: runner)
+        try FileManager.default.createDirectory(atPath: "\(root)/runc", withIntermediateDirectories: true)
+        try Self.preparePauseRoot("\(root)/pause")
+    }
+
+    /// Turns on what pod networking needs from the kernel: forwarding between the bridge's ports, and bridged
+    /// traffic passing through iptables (so Service rules apply to pod-to-pod traffic).
+    public static func enableForwarding() throws {
+        for (path, value) in [("/proc/sys/net/ipv4/ip_forward", "1"), ("/proc/sys/net/bridge/bridge-nf-call-iptables", "1")] {
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw RuntimeError("cannot write \(path) (bridge netfilter needs the br_netfilter module)")
+            }
+            try handle.write(contentsOf: Data(value.utf8))
+            try handle.close()
+        }
+    }
+
+    /// The pause container's root: busybox-static as `/bin/sleep` and the mount points, read-only when running.
+    static func preparePauseRoot(_ directory: String) throws {
+        let rootfs = "\(directory)/rootfs"
+        let binary = "\(rootfs)/bin/sleep"
+        if FileManager.default.fileExists(atPath: binary) { return }
+        for sub in ["bin", "proc", "dev", "sys", "etc"] {
+            try FileManager.default.createDirectory(atPath: "\(rootfs)/\(sub)", withIntermediateDirectories: true)
+        }
+        guard FileManager.default.fileExists(atPath: "/usr/bin/busybox") else {
+            throw RuntimeError("/usr/bin/busybox not found: install busybox-static (make deps)")
+        }
+        try? FileManager.default.removeItem(atPath: "\(binary).tmp")
+        try FileManager.default.copyItem(atPath: "/usr/bin/busybox", toPath: "\(binary).tmp")
+        guard rename("\(binary).tmp", binary) == 0 else { throw RuntimeError("install \(binary)") }
+    }
+
+    // MARK: Sandboxes
+
+    public func runSandbox(_ config: SandboxConfig) async throws -> SandboxInfo {
+        let id = RuntimeRecords.newID()
+        let directory = records.sandboxDirectory(id)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var info = SandboxInfo(id: id, podUID: config.podUID, name: config.name, namespace: config.namespace, attempt: config.attempt,
+                               createdAt: RuntimeRecords.now(), state: .notReady, ip: nil, pid: 0, monitorPID: 0, hostNetwork: config.hostNetwork,
+                               portMappings: config.portMappings)
+        try records.save(info, in: directory)
+        try Data(config.resolvConf.utf8).write(to: URL(fileURLWithPath: "\(directory)/resolv.conf"))
+        let hostname = config.hostNetwork ? Self.hostHostname() : config.hostname
+        try Data("\(hostname)\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/hostname"))
+
+        var process = ContainerSpec.Process(args: ["/bin/sleep", "inf"], env: [])
+        process.capabilities = []
+        var namespaces: [ContainerSpec.Namespace] = [.new("ipc"), .new("pid"), .new("mount")]
+        if !config.hostNetwork { namespaces += [.new("network"), .new("uts")] }
+        var spec = ContainerSpec(process: process, rootPath: "\(root)/pause/rootfs", namespaces: namespaces,
+                                 cgroupsPath: "\(cgroupParent)/pod\(config.podUID)/\(id)")
+        spec.readOnlyRoot = true
+        spec.hostname = config.hostNetwork ? nil : config.hostname
+        spec.resources.cpuShares = 2
+        try Data(JSONWriter.bytes(OCISpec.render(spec))).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+
+        let started = try await monitor.start(id: id, files: .init(bundle: directory, log: "\(directory)/pause.log"))
+        info.pid = started.pid
+        info.monitorPID = started.monitor
+        try records.save(info, in: directory)
+        if !config.hostNetwork {
+            let mappings = config.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
+            let result = try await network.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", portMappings: mappings)
+            info.ip = result["ips"][0]["address"].stringValue.map { String($0.split(separator: "/")[0]) }
+        } else {
+            info.ip = nil
+        }
+        try writeHosts(directory: directory, hostname: hostname, ip: info.ip, aliases: config.hostAliases)
+        info.state = .ready
+        try records.save(info, in: directory)
+        return info
+    }
+
+    func writeHosts(directory: String, hostname: String, ip: String?, aliases: [String]) throws {
+        var hosts = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        hosts += "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+        if let ip { hosts += "\(ip)\t\(hostname)\n" }
+        if !aliases.isEmpty { hosts += "\n# Entries added by HostAliases.\n" + aliases.map { $0 + "\n" }.joined() }
+        try Data(hosts.utf8).write(to: URL(fileURLWithPath: "\(directory)/hosts"))
+    }
+
+    static func hostHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(cString: buffer)
+    }
+
+    public func stopSandbox(_ id: String) async throws {
+        let directory = records.sandboxDirectory(id)
+        guard var info = records.load(SandboxInfo.self, in: directory) else { return }
+        for container in try await containers() where container.sandboxID == id && container.state == .running {
+            try await stopContainer(container.id, gracePeriod: .zero)
+        }
+        if !info.hostNetwork {
+            let alive = ContainerMonitor.isAlive(info.pid)
+            let mappings = info.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
+            try await network.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, portMappings: mappings)
+        }
+        try await runc.kill(id, signal: "KILL")
+        try await waitForExit(of: .init(bundle: directory, log: ""), pid: info.pid, timeout: .seconds(10))
+        try await runc.delete(id)
+        info.state = .notReady
+        try records.save(info, in: directory)
+    }
+
+    public func removeSandbox(_ id: String) async throws {
+        let directory = records.sandboxDirectory(id)
+        guard let info = records.load(SandboxInfo.self, in: directory) else { return }
+        if info.state == .ready { try await stopSandbox(id) }
+        for container in try await containers() where container.sandboxID == id {
+            try await removeContainer(container.id)
+        }
+        try await runc.delete(id)
+        try FileManager.default.removeItem(atPath: directory)
+        removeCgroups("\(cgroupParent)/pod\(info.podUID)")
+    }
+
+    public func sandboxes() async throws -> [SandboxInfo] {
+        records.all(SandboxInfo.self, under: records.sandboxRoot).map { info in
+            var info = info
+            if info.state == .ready, !ContainerMonitor.isAlive(info.pid) { info.state = .notReady }
+            return info
+        }
+    }
+
+    /// Removes a cgroup directory in every v1 hierarchy (after runc deleted the containers' own ones).
+    func removeCgroups(_ path: String) {
+        for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+            rmdir("/sys/fs/cgroup/\(controller)\(path)")
+        }
+    }
+
+    // MARK: Waiting
+
+    /// Polls the monitor's exit file (it appears once the container's init has been reaped) until `timeout`.
+    @discardableResult
+    func waitForExit(of files: ContainerMonitor.Files, pid: Int32, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if ContainerMonitor.exit(of: files) != nil || !ContainerMonitor.isAlive(pid) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
