@@ -7,13 +7,16 @@ import ServiceLifecycle
 import Synchronization
 import TugAPI
 import TugAPIServer
+import TugClient
+import TugNodeAgent
 import TugRegistry
+import TugScheduler
 import TugStorage
 import TugStorageSQLite
 
 /// `tug server`: the control plane in one process (API server, store, controllers), k3s-style.
 struct ServerCommand: TugSubcommand {
-    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run the Tugboat control plane (and, later, a local node).")
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Run the Tugboat control plane and a node agent for this machine.")
 
     @Option(help: "Directory for the store, certificates and credentials.")
     var dataDir = "/var/lib/tugboat"
@@ -29,6 +32,8 @@ struct ServerCommand: TugSubcommand {
 
     @Flag(help: "Do not run the node agent and service proxy on this machine.")
     var disableAgent = false
+
+    @OptionGroup var node: NodeOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
@@ -71,11 +76,22 @@ struct ServerCommand: TugSubcommand {
             logger.info("tug server ready", metadata: ["address": "https://\(address):\(port)", "kubeconfig": "\(kubeconfigPath)",
                                                        "startup_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         })
-        if disableAgent == false {
-            logger.notice("node agent not started: it arrives with the runtime (pods stay Pending until a node joins)")
+        try Data((credentials.nodeToken + "\n").utf8).write(to: URL(fileURLWithPath: "\(dataDir)/server/node-token"), options: .atomic)
+        // Controllers reach the API like any client, over HTTPS on loopback.
+        let controllerClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: Scheduler(client: controllerClient, logger: Logger(label: "tug.scheduler"))),
+        ]
+        var agentClient: RESTClient? = nil
+        if !disableAgent {
+            let client = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
+            agentClient = client
+            let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,
+                                  logger: Logger(label: "tug.agent"))
+            services.append(.init(service: agent))
         }
         let group = ServiceGroup(configuration: .init(
-            services: [
+            services: services + [
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: DefaultServiceAccounts(store: store)),
@@ -86,6 +102,8 @@ struct ServerCommand: TugSubcommand {
             logger: logger
         ))
         try await group.run()
+        try? await agentClient?.shutdown()
+        try? await controllerClient.shutdown()
         withExtendedLifetime(lock) {}
         logger.info("tug server stopped")
     }

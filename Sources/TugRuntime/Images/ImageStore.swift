@@ -8,6 +8,8 @@ public final class ImageStore: Sendable {
     public static let configType = "application/vnd.oci.image.config.v1+json"
     public static let layerType = "application/vnd.oci.image.layer.v1.tar"
     static let refAnnotation = "org.opencontainers.image.ref.name"
+    /// `registry` for pulled images; anything else (built in, imported) has no registry to re-check.
+    static let originAnnotation = "io.tugboat.image.origin"
 
     public let blobs: BlobStore
     let indexPath: String
@@ -49,16 +51,23 @@ public final class ImageStore: Sendable {
         return try list().first { $0.reference == ref.description }?.manifest
     }
 
-    /// Names a stored manifest.
-    public func tag(_ reference: String, manifest: Digest) throws {
+    /// Names a stored manifest; `origin` is `registry` for pulled images, `local` for built or imported ones.
+    public func tag(_ reference: String, manifest: Digest, origin: String = "local") throws {
         let name = try ImageReference(parsing: reference).description
         let size = Int64(try blobs.get(manifest).count)
         var index = try readIndex()
         var entries = (index["manifests"].arrayValue ?? []).filter { $0["annotations"][Self.refAnnotation].stringValue != name }
         entries.append(["mediaType": .string(Self.manifestType), "digest": .string(manifest.description), "size": .int(size),
-                        "annotations": [Self.refAnnotation: .string(name)]])
+                        "annotations": [Self.refAnnotation: .string(name), Self.originAnnotation: .string(origin)]])
         index["manifests"] = .array(entries)
         try write(index: index)
+    }
+
+    /// Whether a name was built or imported here rather than pulled (so `imagePullPolicy: Always` keeps it).
+    public func isLocalOnly(_ reference: String) -> Bool {
+        guard let name = try? ImageReference(parsing: reference).description, let index = try? readIndex() else { return false }
+        let entry = (index["manifests"].arrayValue ?? []).first { $0["annotations"][Self.refAnnotation].stringValue == name }
+        return entry != nil && entry?["annotations"][Self.originAnnotation].stringValue != "registry"
     }
 
     /// Removes a name; returns whether it existed. Blobs are left for garbage collection.

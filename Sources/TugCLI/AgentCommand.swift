@@ -1,0 +1,81 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import TugClient
+import TugNodeAgent
+
+/// `tug agent`: a node joining a server by token. It talks only to the API server.
+struct AgentCommand: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "agent", abstract: "Run a node agent that joins a Tugboat server.")
+
+    @Option(help: "URL of the server's API, e.g. https://10.0.0.1:6443.")
+    var server: String
+
+    @Option(help: "The node join token (`<data-dir>/server/node-token` on the server).")
+    var token: String
+
+    @Option(help: "Directory for images, containers and pod data of this node.")
+    var dataDir = "/var/lib/tugboat"
+
+    @OptionGroup var node: NodeOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func execute() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tug.agent")
+        guard let join = NodeJoinToken(parsing: token) else { throw CommandFailure("--token is not a node join token (T1<hash>::<secret>)") }
+        try FileManager.default.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
+        let lock: DataDirLock
+        do { lock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
+        let caPEM = try await Self.fetchCA(server: server, token: join)
+        let client = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: join.description))
+        let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: join.description, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await client.shutdown()
+        withExtendedLifetime(lock) {}
+    }
+
+    /// The server's CA from its public `/cacerts`, accepted only if it matches the hash in the join token.
+    static func fetchCA(server: String, token: NodeJoinToken) async throws -> String {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let result: Result<String, any Error>
+        do { result = .success(try await fetchCA(http: http, server: server, token: token)) } catch { result = .failure(error) }
+        try? await http.shutdown()
+        return try result.get()
+    }
+
+    static func fetchCA(http: HTTPClient, server: String, token: NodeJoinToken) async throws -> String {
+        var delay = Duration.milliseconds(200)
+        for attempt in 1...30 {
+            do {
+                let response = try await http.execute(HTTPClientRequest(url: server + "/cacerts"), timeout: .seconds(10))
+                let pem = String(buffer: try await response.body.collect(upTo: 1024 * 1024))
+                guard token.trusts(caPEM: pem) else {
+                    throw CommandFailure("the server's CA does not match the join token: wrong --server or --token")
+                }
+                return pem
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                if attempt == 30 { throw CommandFailure("cannot reach \(server): \(error)") }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        throw CommandFailure("cannot reach \(server)")
+    }
+}

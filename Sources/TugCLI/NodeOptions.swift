@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import TugNodeAgent
+
+/// Node flags shared by `tug server` (its local node) and `tug agent`.
+struct NodeOptions: ParsableArguments {
+    @Option(help: "Name of this node (default: the hostname).")
+    var nodeName: String?
+
+    @Option(help: "IP address the node advertises (default: the address of the default route's interface).")
+    var nodeIP: String?
+
+    @Option(help: ArgumentHelp("A label for the node, key=value (repeatable).", valueName: "key=value"))
+    var nodeLabel: [String] = []
+
+    @Option(help: ArgumentHelp("A taint for the node, key=value:Effect (repeatable).", valueName: "taint"))
+    var nodeTaint: [String] = []
+
+    @Option(help: "The pod address range of this node.")
+    var podCIDR = "10.42.0.0/24"
+
+    @Option(help: "Port of the node agent's endpoint (logs, exec), used by the API server.")
+    var agentPort = 10250
+
+    func configuration(dataDir: String) throws -> AgentConfiguration {
+        let name = (nodeName ?? ProcessInfo.processInfo.hostName).lowercased()
+        var configuration = AgentConfiguration(nodeName: name, root: "\(dataDir)/agent", imagesRoot: "\(dataDir)/images")
+        configuration.nodeIP = nodeIP
+        configuration.podCIDR = podCIDR
+        configuration.port = agentPort
+        configuration.taints = nodeTaint
+        for label in nodeLabel {
+            let pair = label.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, !pair[0].isEmpty else { throw ValidationError("--node-label must be key=value, got \"\(label)\"") }
+            configuration.labels[pair[0]] = pair[1]
+        }
+        for taint in nodeTaint where TaintSyntax.isValid(taint) == false {
+            throw ValidationError("--node-taint must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got \"\(taint)\"")
+        }
+        return configuration
+    }
+}
+
+enum TaintSyntax {
+    static func isValid(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":") else { return false }
+        return ["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(String(text[text.index(after: colon)...])) && colon != text.startIndex
+    }
+}

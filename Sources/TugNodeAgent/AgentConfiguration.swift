@@ -1,0 +1,25 @@
+/// How a node agent runs: its identity in the cluster and where it keeps things.
+public struct AgentConfiguration: Sendable {
+    public var nodeName: String
+    /// The node's InternalIP; nil picks the address of the default route's interface.
+    public var nodeIP: String?
+    public var labels: [String: String] = [:]
+    /// `key=value:Effect` or `key:Effect`.
+    public var taints: [String] = []
+    public var podCIDR = "10.42.0.0/24"
+    /// `<data-dir>/agent`: runtime state, pod directories, CNI data.
+    public var root: String
+    /// `<data-dir>/images`.
+    public var imagesRoot: String
+    public var clusterDNS: [String] = []
+    public var clusterDomain = "cluster.local"
+    /// Port of the agent's HTTPS endpoint (logs, exec, attach), the kubelet's 10250.
+    public var port = 10250
+    public var maxPods = 110
+
+    public init(nodeName: String, root: String, imagesRoot: String) {
+        self.nodeName = nodeName
+        self.root = root
+        self.imagesRoot = imagesRoot
+    }
+}

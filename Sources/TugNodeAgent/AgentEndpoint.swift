@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import TugAPIMachinery
+import TugRuntime
+
+/// The agent's HTTPS endpoint (the kubelet's port 10250), used only by the API server, which presents the node
+/// token: container logs now, exec/attach/port-forward streams as they arrive. Errors are Kubernetes `Status`
+/// objects, so the API server can pass them to kubectl unchanged.
+struct AgentEndpoint: Sendable {
+    let port: Int
+    let token: String
+    let runtime: any ContainerRuntime
+    let podsRoot: String
+    let workers: PodWorkers
+    let logger: Logger
+
+    func run() async throws {
+        let identity = try AgentCertificate.selfSigned()
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem)))
+        tls.applicationProtocols = ["http/1.1"]
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            await self.respond(request)
+        }
+        let app = Application(responder: responder, server: try .tls(.http1(), tlsConfiguration: tls),
+                              configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: nil), logger: logger)
+        try await app.runService()
+    }
+
+    func respond(_ request: Request) async -> Response {
+        guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
+            return Self.status(401, "Unauthorized", "Unauthorized")
+        }
+        let parts = request.uri.path.split(separator: "/").map(String.init)
+        let query = Dictionary((request.uri.query ?? "").split(separator: "&").map { item -> (String, String) in
+            let pair = item.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            return (pair[0], pair.count > 1 ? pair[1] : "")
+        }, uniquingKeysWith: { _, last in last })
+        do {
+            switch (request.method, parts.first) {
+            case (.get, "containerLogs") where parts.count == 4:
+                return try await logs(namespace: parts[1], pod: parts[2], container: parts[3], query: query)
+            case (.get, "healthz"):
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            default:
+                return Self.status(404, "NotFound", "the agent has no endpoint \(request.uri.path)")
+            }
+        } catch let error as EndpointError {
+            return Self.status(error.code, error.reason, error.message)
+        } catch {
+            return Self.status(500, "InternalError", "\(error)")
+        }
+    }
+
+    struct EndpointError: Error {
+        var code: Int
+        var reason: String
+        var message: String
+    }
+
+    static func status(_ code: Int, _ reason: String, _ message: String) -> Response {
+        let body: JSONValue = ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(message),
+                               "reason": .string(reason), "code": .int(Int64(code))]
+        return Response(status: .init(code: code), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter.bytes(body))))
+    }
+
+    /// The container whose log to read: the latest attempt, or with `previous` the one before it.
+    func logTarget(namespace: String, pod name: String, container: String, previous: Bool) async throws -> (ContainerInfo, uid: String) {
+        var pod: JSONValue? = nil
+        for uid in await workers.knownUIDs() {
+            if let candidate = await workers.pod(uid: uid), candidate["metadata"]["namespace"].stringValue == namespace, candidate["metadata"]["name"].stringValue == name {
+                pod = candidate
+            }
+        }
+        guard let pod, let uid = pod["metadata"]["uid"].stringValue else {
+            throw EndpointError(code: 404, reason: "NotFound", message: "pod \"\(name)\" not found on this node")
+        }
+        let attempts = try await runtime.containers().filter { $0.podUID == uid && $0.name == container }
+            .sorted { ($0.attempt, $0.createdAt) > ($1.attempt, $1.createdAt) }
+        if previous {
+            guard attempts.count > 1 else {
+                throw EndpointError(code: 400, reason: "BadRequest", message: "previous terminated container \"\(container)\" in pod \"\(name)\" not found")
+            }
+            return (attempts[1], uid)
+        }
+        guard let latest = attempts.first else {
+            let waiting = ((pod["status"]["containerStatuses"].arrayValue ?? []) + (pod["status"]["initContainerStatuses"].arrayValue ?? []))
+                .first { $0["name"].stringValue == container }?["state"]["waiting"]["reason"].stringValue ?? "ContainerCreating"
+            throw EndpointError(code: 400, reason: "BadRequest", message: "container \"\(container)\" in pod \"\(name)\" is waiting to start: \(waiting)")
+        }
+        return (latest, uid)
+    }
+
+    func logs(namespace: String, pod: String, container: String, query: [String: String]) async throws -> Response {
+        let previous = query["previous"] == "true" || query["previous"] == "1"
+        let (target, _) = try await logTarget(namespace: namespace, pod: pod, container: container, previous: previous)
+        var logOptions = CRILogOptions(query: query)
+        if previous { logOptions.follow = false }
+        let options = logOptions
+        let runtime = self.runtime
+        let body = ResponseBody { writer in
+            try await LogStreamer(path: target.logPath, options: options) {
+                guard let current = try? await runtime.containers().first(where: { $0.id == target.id }) else { return false }
+                return current.state == .running
+            }.stream { bytes in
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
+    }
+}

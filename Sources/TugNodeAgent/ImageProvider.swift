@@ -1,0 +1,46 @@
+import TugAPIMachinery
+import TugRuntime
+
+/// Makes an image available according to the container's imagePullPolicy.
+protocol ImageProvider: Sendable {
+    func ensure(_ reference: String, policy: String) async throws -> ResolvedImage
+}
+
+/// Why an image is not available, as the kubelet reports it (`ErrImagePull`, `ErrImageNeverPull`).
+struct ImageUnavailable: Error, CustomStringConvertible {
+    var reason: String
+    var description: String
+}
+
+/// Images from the node's store. Images that were built here or imported (`busybox`, `tug images import`) have no
+/// registry to ask, so `Always` uses the stored copy for them; everything else goes to the puller.
+struct LocalImageProvider: ImageProvider {
+    let store: ImageStore
+    /// Pulls from a registry; nil until the node can reach one.
+    let pull: (@Sendable (String) async throws -> Void)?
+
+    func ensure(_ reference: String, policy: String) async throws -> ResolvedImage {
+        let local = try store.resolvedImage(reference)
+        if let local, policy != "Always" || isLocalOnly(reference) { return local }
+        if policy == "Never" {
+            throw ImageUnavailable(reason: "ErrImageNeverPull", description: "Container image \"\(reference)\" is not present with pull policy of Never")
+        }
+        guard let pull else {
+            if let local { return local }
+            throw ImageUnavailable(reason: "ErrImagePull", description: "image \"\(reference)\" is not on this node and no registry client is configured; load it with `tug images import`")
+        }
+        do {
+            try await pull(reference)
+        } catch {
+            throw ImageUnavailable(reason: "ErrImagePull", description: "failed to pull image \"\(reference)\": \(error)")
+        }
+        guard let pulled = try store.resolvedImage(reference) else {
+            throw ImageUnavailable(reason: "ErrImagePull", description: "image \"\(reference)\" not found after pull")
+        }
+        return pulled
+    }
+
+    func isLocalOnly(_ reference: String) -> Bool {
+        (try? ImageReference(parsing: reference).description) == BuiltInBusybox.reference || store.isLocalOnly(reference)
+    }
+}

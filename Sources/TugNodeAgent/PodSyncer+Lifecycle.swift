@@ -1,0 +1,130 @@
+import Foundation
+import TugAPIMachinery
+import TugRuntime
+
+/// What one sync prepares at most once, the first time a container needs it.
+struct StartContext {
+    var pod: JSONValue
+    var uid: String
+    var volumes: [String: PreparedVolume]? = nil
+}
+
+extension PodSyncer {
+    func logPath(uid: String, name: String, attempt: Int) -> String {
+        "\(podsRoot)/\(uid)/logs/\(name)/\(attempt).log"
+    }
+
+    func terminationLogPath(uid: String, name: String, attempt: Int) -> String {
+        "\(podsRoot)/\(uid)/containers/\(name)/\(attempt)-termination-log"
+    }
+
+    /// Pulls the image, prepares volumes and environment, starts the container; records the waiting reason the
+    /// kubelet would show when a step fails. Returns whether the container started.
+    func start(_ spec: JSONValue, isInit: Bool, attempt: Int, sandbox: SandboxInfo, context: inout StartContext) async -> Bool {
+        let uid = context.uid
+        let pod = context.pod
+        let name = spec["name"].stringValue ?? ""
+        let reference = spec["image"].stringValue ?? ""
+        let image: ResolvedImage
+        do {
+            image = try await images.ensure(reference, policy: spec["imagePullPolicy"].stringValue ?? "IfNotPresent")
+        } catch {
+            let reason = (error as? ImageUnavailable)?.reason ?? "ErrImagePull"
+            memory.setWaiting(uid, name, (reason, "\(error)"))
+            backoff.restarted("\(uid)/\(name)/pull")
+            return false
+        }
+        backoff.forget(prefix: "\(uid)/\(name)/pull")
+        do {
+            if context.volumes == nil {
+                context.volumes = try await volumes.prepare(pod: pod, hostIP: hostIP, podIP: sandbox.ip)
+            }
+        } catch {
+            memory.setWaiting(uid, name, ("CreateContainerConfigError", "\(error)"))
+            return false
+        }
+        let config: ContainerConfig
+        do {
+            let namespace = pod["metadata"]["namespace"].stringValue ?? "default"
+            let lookup: ContainerEnvironment.DataLookup = { kind, objectName in
+                try await cluster.data(kind: kind, namespace: namespace, name: objectName)?.mapValues { String(decoding: $0, as: UTF8.self) }
+            }
+            let environment = ContainerEnvironment(pod: pod, lookup: lookup, hostIP: hostIP, podIP: sandbox.ip ?? hostIP)
+            let builder = ContainerConfigBuilder(pod: pod, environment: environment, volumes: context.volumes ?? [:], serviceEnv: serviceEnvironment(pod))
+            let termination = terminationLogPath(uid: uid, name: name, attempt: attempt)
+            try FileManager.default.createDirectory(atPath: (termination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: termination, contents: nil, attributes: [.posixPermissions: 0o666])
+            var built = try await builder.build(container: spec, image: image, attempt: attempt, logPath: logPath(uid: uid, name: name, attempt: attempt),
+                                                terminationLog: termination)
+            built.labels[ContainerLabels.isInit] = isInit ? "true" : "false"
+            config = built
+        } catch {
+            memory.setWaiting(uid, name, ("CreateContainerConfigError", "\(error)"))
+            return false
+        }
+        do {
+            let started = try await runtime.startContainer(config, in: sandbox)
+            memory.setWaiting(uid, name, nil)
+            if !isInit { probes.watch(container: started, spec: spec, pod: pod, podIP: sandbox.ip ?? hostIP) }
+            return true
+        } catch {
+            memory.setWaiting(uid, name, ("RunContainerError", "failed to start container \"\(name)\": \(error)"))
+            return false
+        }
+    }
+
+    /// The variables of the `kubernetes` service every container gets (service links for other services come
+    /// with the service proxy).
+    func serviceEnvironment(_ pod: JSONValue) -> [(String, String)] {
+        [("KUBERNETES_SERVICE_HOST", "10.43.0.1"), ("KUBERNETES_SERVICE_PORT", "443"), ("KUBERNETES_SERVICE_PORT_HTTPS", "443"),
+         ("KUBERNETES_PORT", "tcp://10.43.0.1:443"), ("KUBERNETES_PORT_443_TCP", "tcp://10.43.0.1:443"),
+         ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"), ("KUBERNETES_PORT_443_TCP_PORT", "443"), ("KUBERNETES_PORT_443_TCP_ADDR", "10.43.0.1")]
+    }
+
+    /// The container's termination message: its termination-log file, or with FallbackToLogsOnError the end of its
+    /// log when it failed and wrote none (4 KiB at most, as the kubelet keeps).
+    func terminationMessage(uid: String, container: ContainerInfo) -> String? {
+        let path = terminationLogPath(uid: uid, name: container.name, attempt: container.attempt)
+        if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
+            return String(decoding: data.prefix(4096), as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// Stops everything of a pod: preStop hooks and SIGTERM within the grace period, then SIGKILL; removes the
+    /// sandbox (network, cgroups, containers) and volumes; with `deleteFromAPI`, finishes the graceful delete.
+    func terminate(uid: String, pod: JSONValue?, deleteFromAPI: Bool) async {
+        do {
+            let grace = pod.map(gracePeriod) ?? .zero
+            let running = try await runtime.containers().filter { $0.podUID == uid && $0.state == .running }
+            await withTaskGroup(of: Void.self) { group in
+                for container in running {
+                    let spec = (pod?["spec"]["containers"].arrayValue ?? []).first { $0["name"].stringValue == container.name }
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        if let command = spec?["lifecycle"]["preStop"]["exec"]["command"].arrayValue?.compactMap(\.stringValue), !command.isEmpty, grace > .zero {
+                            _ = try? await runtime.exec(container.id, command: command, timeout: grace)
+                        }
+                        let left = grace - (ContinuousClock.now - started)
+                        try? await runtime.stopContainer(container.id, gracePeriod: max(left, .zero))
+                    }
+                }
+            }
+            probes.forget(podUID: uid)
+            for sandbox in try await runtime.sandboxes() where sandbox.podUID == uid {
+                try await runtime.removeSandbox(sandbox.id)
+            }
+            for container in try await runtime.containers() where container.podUID == uid {
+                try await runtime.removeContainer(container.id)
+            }
+            try volumes.cleanUp(podUID: uid)
+            backoff.forget(prefix: "\(uid)/")
+            memory.forget(uid)
+            if deleteFromAPI, let pod {
+                try await writer.deletePod(namespace: pod["metadata"]["namespace"].stringValue ?? "", name: pod["metadata"]["name"].stringValue ?? "", uid: uid)
+            }
+        } catch {
+            logger.warning("pod termination failed", metadata: ["uid": "\(uid)", "error": "\(error)"])
+        }
+    }
+}
