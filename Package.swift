@@ -114,6 +114,7 @@ let package = Package(
             name: "TugAPIServer",
             dependencies: [
                 "TugAPIMachinery", "TugAPI", "TugRegistry", "TugClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -46,10 +46,13 @@ public final class APIServer: Sendable {
     let metricsText: @Sendable () -> String
     let ready: @Sendable () -> Bool
     let tokens: ServiceAccountTokens
+    /// Reaches node agents for pod logs and streams.
+    let nodes: NodeProxy
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
         self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
+        self.nodes = NodeProxy(token: configuration.credentials.nodeToken)
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -74,6 +77,11 @@ public final class APIServer: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// Releases the connections to node agents.
+    public func shutdown() async {
+        await nodes.shutdown()
     }
 
     /// The request handler alone, for in-process tests and other transports.

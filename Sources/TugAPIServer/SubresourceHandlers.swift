@@ -24,7 +24,9 @@ extension APIServer {
             return try await issueToken(request, definition: d, namespace: namespace, name: name, query: query)
         case ("finalize", .put):
             return try await finalizeNamespace(request, definition: d, name: name, query: query)
-        case ("log", .get), ("exec", _), ("attach", _), ("portforward", _):
+        case ("log", .get):
+            return try await podLog(pod: try store.getObject(d, namespace: namespace, name: name), definition: d, query: query)
+        case ("exec", _), ("attach", _), ("portforward", _):
             let pod = try store.getObject(d, namespace: namespace, name: name)
             guard let node = pod["spec"]["nodeName"].stringValue, !node.isEmpty else {
                 throw StatusError.badRequest("pod \(name) does not have a host assigned")

@@ -104,6 +104,7 @@ struct ServerCommand: TugSubcommand {
         try await group.run()
         try? await agentClient?.shutdown()
         try? await controllerClient.shutdown()
+        await server.shutdown()
         withExtendedLifetime(lock) {}
         logger.info("tug server stopped")
     }

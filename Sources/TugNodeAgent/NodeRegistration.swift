@@ -115,6 +115,7 @@ struct NodeRegistration: Sendable {
                     lastStatus = ContinuousClock.now
                 }
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("node heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(10))
