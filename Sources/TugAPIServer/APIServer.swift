@@ -48,6 +48,7 @@ public final class APIServer: Sendable {
     let tokens: ServiceAccountTokens
     /// Reaches node agents for pod logs and streams.
     let nodes: NodeProxy
+    let openWatches = OpenWatches()
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
@@ -70,6 +71,8 @@ public final class APIServer: Sendable {
         let key = try NIOSSLPrivateKey(bytes: Array(configuration.credentials.servingKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.applicationProtocols = ["http/1.1"]
+        // Do not wait 5 s (the default) for a close_notify from clients that already went away.
+        tls.shutdownTimeout = .milliseconds(500)
         return Application(
             responder: responder(),
             server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(3600))), tlsConfiguration: tls),
@@ -77,6 +80,11 @@ public final class APIServer: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// Ends every open watch (server shutdown: clients rewatch from their last resourceVersion elsewhere or later).
+    public func closeWatches() {
+        openWatches.closeAll()
     }
 
     /// Releases the connections to node agents.

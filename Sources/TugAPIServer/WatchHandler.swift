@@ -39,8 +39,13 @@ extension APIServer {
         }
         let encoder = WatchEventEncoder(server: self, view: view, table: table, include: include)
         let logger = self.logger
+        let registration = openWatches.register(stream)
+        let openWatches = self.openWatches
         let body = ResponseBody { writer in
-            defer { stream.cancel() }
+            defer {
+                stream.cancel()
+                if let registration { openWatches.remove(registration) }
+            }
             var encoder = encoder
             for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {
                 try await writer.write(try encoder.line("ADDED", object))
@@ -48,11 +53,6 @@ extension APIServer {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try? await Task.sleep(for: .seconds(timeoutSeconds))
-                    stream.cancel()
-                }
-                // Server shutdown ends open watches; clients rewatch from their last resourceVersion.
-                group.addTask {
-                    try? await gracefulShutdown()
                     stream.cancel()
                 }
                 for await element in stream {

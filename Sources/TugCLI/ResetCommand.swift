@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import TugRuntime
 
 /// `tug reset`: removes what a server with this data dir created on the host.
 ///
-/// Today that is its files (store, certificates, kubeconfig); later issues extend it to containers, mounts,
-/// network namespaces and iptables chains.
+/// The node's containers and sandboxes (processes, mounts, cgroups, network namespaces, veths, the pod
+/// bridge when unused, portmap iptables rules), then the data dir itself (store, certificates, images).
 struct ResetCommand: TugSubcommand {
     static let configuration = CommandConfiguration(commandName: "reset", abstract: "Remove everything a Tugboat server with this data dir created.")
 
@@ -18,12 +19,18 @@ struct ResetCommand: TugSubcommand {
             return
         }
         let marker = "\(dataDir)/server"
-        if DataDirLock.isHeld(dataDir: dataDir) {
-            throw CommandFailure("a tug server is running with \(dataDir); stop it before resetting")
+        for role in ["server", "agent"] where DataDirLock.isHeld(dataDir: dataDir, role: role) {
+            throw CommandFailure("a tug \(role) is running with \(dataDir); stop it before resetting")
         }
         let empty = try fm.contentsOfDirectory(atPath: dataDir).isEmpty
-        guard fm.fileExists(atPath: marker) || empty else {
-            throw CommandFailure("\(dataDir) does not look like a Tugboat data dir (no server/ inside); refusing to delete it")
+        guard fm.fileExists(atPath: marker) || fm.fileExists(atPath: "\(dataDir)/agent") || empty else {
+            throw CommandFailure("\(dataDir) does not look like a Tugboat data dir (no server/ or agent/ inside); refusing to delete it")
+        }
+        if fm.fileExists(atPath: "\(dataDir)/agent/sandboxes") {
+            let runtime = try LinuxRuntime(root: "\(dataDir)/agent", images: try ImageStore(root: "\(dataDir)/images"), podCIDR: "10.42.0.0/24")
+            let summary = try await runtime.reset()
+            print("removed \(summary.containers) containers, \(summary.sandboxes) pod sandboxes, \(summary.mounts) mounts"
+                  + (summary.bridgeRemoved ? " and the tug0 bridge" : ""))
         }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")

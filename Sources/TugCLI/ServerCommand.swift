@@ -82,28 +82,32 @@ struct ServerCommand: TugSubcommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: Scheduler(client: controllerClient, logger: Logger(label: "tug.scheduler"))),
         ]
-        var agentClient: RESTClient? = nil
-        if !disableAgent {
-            let client = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
-            agentClient = client
+        let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
+        if let client = agentClient {
             let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,
                                   logger: Logger(label: "tug.agent"))
             services.append(.init(service: agent))
         }
         let group = ServiceGroup(configuration: .init(
-            services: services + [
+            // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
+            services: [
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: DefaultServiceAccounts(store: store)),
                 .init(service: WatchProgressNotifier(backend: backend)),
+                // Closes the in-process clients once the API server has ended their watches.
+                .init(service: ShutdownHook {
+                    try? await agentClient?.shutdown()
+                    try? await controllerClient.shutdown()
+                }),
                 .init(service: app),
-            ],
+                // Ends open watches so the API server's graceful shutdown does not wait on them.
+                .init(service: ShutdownHook { server.closeWatches() }),
+            ] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
         try await group.run()
-        try? await agentClient?.shutdown()
-        try? await controllerClient.shutdown()
         await server.shutdown()
         withExtendedLifetime(lock) {}
         logger.info("tug server stopped")
@@ -136,4 +140,14 @@ final class ReadinessFlag: Sendable {
     private let value = Atomic<Bool>(false)
     var isSet: Bool { value.load(ordering: .acquiring) }
     func set() { value.store(true, ordering: .releasing) }
+}
+
+/// Runs an action when the service group shuts down (placed in the group where that action must happen).
+struct ShutdownHook: Service {
+    let action: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await action()
+    }
 }

@@ -47,26 +47,75 @@ public final class RESTClient: Sendable {
     }
 
     /// Streams a watch: calls `onEvent` for every event line until it returns false or the stream ends.
+    /// Cancelling the calling task closes the connection (the request is cancelled, not left open until its
+    /// deadline), so components stop promptly.
     public func watch(_ path: String, onEvent: @Sendable (JSONValue) async -> Bool) async throws {
-        var request = HTTPClientRequest(url: base + path)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await http.execute(request, timeout: .hours(1))
-        guard response.status == .ok else {
-            let body = try await response.body.collect(upTo: 1024 * 1024)
-            throw Kubeconfig.Failure(description: "watch \(path): HTTP \(response.status.code): \(String(buffer: body).prefix(500))")
-        }
-        var pending: [UInt8] = []
-        for try await chunk in response.body {
-            pending += chunk.readableBytesView
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = Array(pending[..<newline])
-                pending.removeFirst(newline + 1)
-                if let event = try? JSONParser.parseValue(line), await !onEvent(event) { return }
+        var headers = HTTPHeaders()
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let request = try HTTPClient.Request(url: base + path, method: .GET, headers: headers)
+        let (chunks, continuation) = AsyncThrowingStream<StreamingDelegate.Chunk, any Error>.makeStream()
+        let task = http.execute(request: request, delegate: StreamingDelegate(continuation), deadline: .now() + .hours(1))
+        defer { task.cancel() }
+        try await withTaskCancellationHandler {
+            var pending: [UInt8] = []
+            var status: HTTPResponseStatus = .ok
+            for try await chunk in chunks {
+                switch chunk {
+                case .head(let head):
+                    status = head
+                case .body(let buffer):
+                    pending += buffer.readableBytesView
+                    if status != .ok { continue }
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = Array(pending[..<newline])
+                        pending.removeFirst(newline + 1)
+                        if let event = try? JSONParser.parseValue(line), await !onEvent(event) { return }
+                    }
+                }
             }
+            if status != .ok {
+                throw Kubeconfig.Failure(description: "watch \(path): HTTP \(status.code): \(String(decoding: pending.prefix(500), as: UTF8.self))")
+            }
+        } onCancel: {
+            task.cancel()
         }
     }
 
     public func shutdown() async throws {
         try await http.shutdown()
+    }
+}
+
+/// Feeds a streaming response into an AsyncThrowingStream (head first, then body parts), for `watch`.
+final class StreamingDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = Void
+
+    enum Chunk: Sendable {
+        case head(HTTPResponseStatus)
+        case body(ByteBuffer)
+    }
+
+    let continuation: AsyncThrowingStream<Chunk, any Error>.Continuation
+
+    init(_ continuation: AsyncThrowingStream<Chunk, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        continuation.yield(.head(head.status))
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        continuation.yield(.body(buffer))
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+        continuation.finish()
+    }
+
+    func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
+        continuation.finish(throwing: error)
     }
 }

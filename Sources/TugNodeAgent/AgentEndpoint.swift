@@ -24,6 +24,8 @@ struct AgentEndpoint: Sendable {
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem)))
         tls.applicationProtocols = ["http/1.1"]
+        // Do not wait 5 s (the default) for a close_notify from clients that already went away.
+        tls.shutdownTimeout = .milliseconds(500)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             await self.respond(request)
         }
