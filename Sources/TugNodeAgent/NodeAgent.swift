@@ -106,7 +106,7 @@ public final class NodeAgent: Service, Sendable {
             var current: [String: String] = [:]
             for sandbox in (try? await runtime.sandboxes()) ?? [] { current[sandbox.podUID, default: ""] += "s\(sandbox.id):\(sandbox.state.rawValue);" }
             for container in (try? await runtime.containers()) ?? [] { current[container.podUID, default: ""] += "c\(container.id):\(container.state.rawValue);" }
-            for (uid, signature) in current where last[uid] != nil && last[uid] != signature { await workers.kick(uid) }
+            for (uid, signature) in current where last[uid] != signature { await workers.kick(uid) }
             last = current
             try? await Task.sleep(for: .seconds(1))
         }

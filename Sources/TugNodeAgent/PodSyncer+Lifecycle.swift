@@ -94,6 +94,7 @@ extension PodSyncer {
     /// Stops everything of a pod: preStop hooks and SIGTERM within the grace period, then SIGKILL; removes the
     /// sandbox (network, cgroups, containers) and volumes; with `deleteFromAPI`, finishes the graceful delete.
     func terminate(uid: String, pod: JSONValue?, deleteFromAPI: Bool) async {
+        logger.info("stopping pod", metadata: ["uid": "\(uid)", "pod": "\(pod.map(podName) ?? "(gone)")"])
         do {
             let grace = pod.map(gracePeriod) ?? .zero
             let running = try await runtime.containers().filter { $0.podUID == uid && $0.state == .running }

@@ -85,6 +85,7 @@ struct PodSyncer: Sendable {
             for container in containers where container.state == .running { try await runtime.stopContainer(container.id, gracePeriod: .zero) }
             for box in allSandboxes { try await runtime.stopSandbox(box.id) }
             let attempt = (allSandboxes.map(\.attempt).max() ?? -1) + 1
+            logger.info("creating pod sandbox", metadata: ["pod": "\(podName(pod))", "attempt": "\(attempt)"])
             do {
                 sandbox = try await runtime.runSandbox(sandboxes.build(pod: pod, attempt: attempt))
             } catch {

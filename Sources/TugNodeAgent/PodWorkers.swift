@@ -8,6 +8,9 @@ actor PodWorkers {
     private var busy: Set<String> = []
     private var dirty: Set<String> = []
     private var timers: [String: Task<Void, Never>] = [:]
+    /// Until the first full list arrives, a pod the workers do not know may simply not be listed yet: it must not
+    /// be mistaken for a deleted one (that would tear down running containers after an agent restart).
+    private var listed = false
     private let syncer: PodSyncer
 
     init(syncer: PodSyncer) {
@@ -29,6 +32,7 @@ actor PodWorkers {
 
     /// After a (re)list: these are all the pods bound here; any other known pod is gone.
     func replace(_ list: [JSONValue]) {
+        listed = true
         let uids = Set(list.compactMap { $0["metadata"]["uid"].stringValue })
         for uid in pods.keys where !uids.contains(uid) { remove(uid: uid) }
         for pod in list { update(pod) }
@@ -40,6 +44,7 @@ actor PodWorkers {
 
     /// Asks for a sync of `uid` (runtime events, probe changes, orphans).
     func kick(_ uid: String) {
+        guard listed || pods[uid] != nil else { return }
         timers.removeValue(forKey: uid)?.cancel()
         if busy.contains(uid) {
             dirty.insert(uid)
