@@ -97,7 +97,7 @@ extension PodSyncer {
         logger.info("stopping pod", metadata: ["uid": "\(uid)", "pod": "\(pod.map(podName) ?? "(gone)")"])
         do {
             let grace = pod.map(gracePeriod) ?? .zero
-            let running = try await runtime.containers().filter { $0.podUID == uid && $0.state == .running }
+            let running = try await runtime.containers(ofPod: uid).filter { $0.state == .running }
             await withTaskGroup(of: Void.self) { group in
                 for container in running {
                     let spec = (pod?["spec"]["containers"].arrayValue ?? []).first { $0["name"].stringValue == container.name }
@@ -115,7 +115,7 @@ extension PodSyncer {
             for sandbox in try await runtime.sandboxes() where sandbox.podUID == uid {
                 try await runtime.removeSandbox(sandbox.id)
             }
-            for container in try await runtime.containers() where container.podUID == uid {
+            for container in try await runtime.containers(ofPod: uid) {
                 try await runtime.removeContainer(container.id)
             }
             try volumes.cleanUp(podUID: uid)

@@ -66,7 +66,7 @@ struct PodSyncer: Sendable {
 
     func reconcile(_ pod: JSONValue, uid: String) async throws -> Duration? {
         let allSandboxes = try await runtime.sandboxes().filter { $0.podUID == uid }
-        var containers = try await runtime.containers().filter { $0.podUID == uid }
+        var containers = try await runtime.containers(ofPod: uid)
         let phase = pod["status"]["phase"].stringValue ?? ""
         let terminal = phase == "Succeeded" || phase == "Failed"
         var sandbox = allSandboxes.filter { $0.state == .ready }.max { $0.attempt < $1.attempt }
@@ -95,14 +95,14 @@ struct PodSyncer: Sendable {
                 }
                 requeue = .seconds(5)
             }
-            containers = try await runtime.containers().filter { $0.podUID == uid }
+            containers = try await runtime.containers(ofPod: uid)
         }
 
         if let sandbox, !terminal {
             requeue = earliest(requeue, try await runContainers(pod, uid: uid, sandbox: sandbox, containers: containers, context: &context))
-            containers = try await runtime.containers().filter { $0.podUID == uid }
+            containers = try await runtime.containers(ofPod: uid)
             try await collectGarbage(containers)
-            containers = try await runtime.containers().filter { $0.podUID == uid }
+            containers = try await runtime.containers(ofPod: uid)
         }
         try await report(pod, uid: uid, sandbox: sandbox, containers: containers)
         return requeue
@@ -155,7 +155,7 @@ struct PodSyncer: Sendable {
                 if running.sandboxID != sandbox.id || probes.livenessFailed(running.id) {
                     if running.sandboxID == sandbox.id { logger.info("container failed liveness probe, will be restarted", metadata: ["pod": "\(podName(pod))", "container": "\(name)"]) }
                     try await runtime.stopContainer(running.id, gracePeriod: gracePeriod(pod))
-                    running = try await runtime.containers().first { $0.id == running.id } ?? running
+                    running = try await runtime.containers(ofPod: uid).first { $0.id == running.id } ?? running
                     current = running
                 } else {
                     memory.setWaiting(uid, name, nil)

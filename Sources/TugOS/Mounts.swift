@@ -25,10 +25,12 @@ public enum Mounts {
         }
     }
 
-    /// Unmounts `target` if mounted (lazily, so a busy mount never blocks a teardown).
+    /// Unmounts everything mounted at `target`, stacked mounts included (lazily, so a busy mount never blocks a
+    /// teardown). Not being a mount point is not an error.
     public static func unmount(_ target: String) throws {
-        guard isMountPoint(target) else { return }
-        guard umount2(target, Int32(MNT_DETACH)) == 0 || errno == EINVAL || errno == ENOENT else {
+        for _ in 0..<16 {
+            if umount2(target, Int32(MNT_DETACH)) == 0 { continue }
+            if errno == EINVAL || errno == ENOENT { return }
             throw Failure(description: "unmount \(target): \(String(cString: strerror(errno)))")
         }
     }

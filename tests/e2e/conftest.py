@@ -33,9 +33,10 @@ def free_port():
 
 
 class Server:
-    """One `tug server` process with its own data dir and port."""
+    """One `tug server` process with its own data dir and port; with `agent`, also the node agent for this machine
+    (real runc, overlayfs and CNI), and cleanup runs `tug reset` so no container, mount or veth outlives the test."""
 
-    def __init__(self, data_dir=None, port=None):
+    def __init__(self, data_dir=None, port=None, agent=False):
         if not os.access(TUG, os.X_OK):
             raise RuntimeError(f"tug binary not found at {TUG}: run `swift build` (make test does) or set TUG_BIN")
         if shutil.which("kubectl") is None:
@@ -46,10 +47,13 @@ class Server:
         self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
+        self.agent = agent
+        self.agent_port = free_port() if agent else None
 
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port)],
+        node_args = ["--agent-port", str(self.agent_port)] if self.agent else ["--disable-agent"]
+        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
         def ready():
@@ -109,6 +113,10 @@ class Server:
 
     def cleanup(self):
         self.stop()
+        if self.agent and os.path.isdir(self.data_dir):
+            result = subprocess.run([TUG, "reset", "--data-dir", self.data_dir], capture_output=True, text=True, timeout=300)
+            if result.returncode != 0:
+                raise AssertionError(f"tug reset failed: {result.stdout}\n{result.stderr}")
         shutil.rmtree(self.data_dir, ignore_errors=True)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
 

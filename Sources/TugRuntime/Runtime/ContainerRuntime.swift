@@ -120,7 +120,12 @@ public protocol ContainerRuntime: Sendable {
     /// SIGTERM, then SIGKILL after the grace period.
     func stopContainer(_ id: String, gracePeriod: Duration) async throws
     func removeContainer(_ id: String) async throws
+    /// Every container, as last seen (no side effects: safe from any task).
     func containers() async throws -> [ContainerInfo]
+    /// One pod's containers, with those that exited since the last look finalised (runc state and cgroup removed,
+    /// root unmounted, exit recorded). Only the pod's own worker calls this, so a container is never finalised
+    /// and removed at the same time.
+    func containers(ofPod podUID: String) async throws -> [ContainerInfo]
 
     /// Runs a command in a running container and collects its output (exec probes, preStop hooks).
     func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult

@@ -119,11 +119,33 @@ extension LinuxRuntime {
     }
 
     public func containers() async throws -> [ContainerInfo] {
+        records.all(ContainerInfo.self, under: records.containerRoot).map(observed)
+    }
+
+    public func containers(ofPod podUID: String) async throws -> [ContainerInfo] {
         var result: [ContainerInfo] = []
-        for info in records.all(ContainerInfo.self, under: records.containerRoot) {
+        for info in records.all(ContainerInfo.self, under: records.containerRoot) where info.podUID == podUID {
             result.append(try await refreshed(info))
         }
         return result
+    }
+
+    /// The state a record implies now, without changing anything.
+    func observed(_ info: ContainerInfo) -> ContainerInfo {
+        guard info.state == .running else { return info }
+        var info = info
+        let files = ContainerMonitor.Files(bundle: records.containerDirectory(info.id), log: info.logPath)
+        if let exit = ContainerMonitor.exit(of: files) {
+            info.state = .exited
+            info.exitCode = exit.exitCode
+            info.finishedAt = exit.finishedAt
+            info.reason = exit.exitCode == 0 ? "Completed" : "Error"
+        } else if !ContainerMonitor.isAlive(info.pid), !ContainerMonitor.isAlive(info.monitorPID) {
+            info.state = .exited
+            info.exitCode = 137
+            info.reason = "ContainerStatusUnknown"
+        }
+        return info
     }
 
     /// Brings a running record up to date: once the monitor wrote the exit file, the container is exited (reason

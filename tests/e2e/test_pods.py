@@ -1,0 +1,341 @@
+"""Real pods on this machine: `tug server` with its node agent, runc, overlayfs and CNI, driven by the real kubectl.
+
+Privileged: needs root, runc, the CNI plugins and busybox-static (`make deps`). Every pod's traffic stays on this
+machine: the host talks to pod addresses on the server's own bridge, pods talk to each other.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import textwrap
+import urllib.request
+
+import pytest
+
+from conftest import Server, wait_until
+
+
+@pytest.fixture(scope="module")
+def node():
+    if os.geteuid() != 0:
+        raise RuntimeError("the pod tests need root (runc, mounts, network namespaces)")
+    for path in ["/usr/sbin/runc", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap", "/usr/bin/busybox"]:
+        if not os.path.exists(path):
+            raise RuntimeError(f"{path} is missing: run `make deps`")
+    s = Server(agent=True).start()
+    try:
+        wait_until(lambda: node_ready(s), 30, f"node not Ready:\n{s.tail()}")
+        yield s
+    finally:
+        # Keep the server log for a failed run (the data dir goes away with `tug reset`).
+        shutil.copyfile(s.log_path, os.path.join(tempfile.gettempdir(), "tug-e2e-pods-server.log"))
+        s.cleanup()
+
+
+@pytest.fixture
+def namespace(node, request):
+    name = "p-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    node.kubectl("create", "namespace", name)
+    yield name
+    node.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def node_ready(s):
+    nodes = json.loads(s.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    return nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"] if c["type"] == "Ready")
+
+
+def pod(s, ns, name):
+    result = s.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def wait_pod(s, ns, name, predicate, timeout, what):
+    def check():
+        p = pod(s, ns, name)
+        return p if p and predicate(p) else None
+    try:
+        return wait_until(check, timeout, f"pod {ns}/{name}: {what}", interval=0.2)
+    except AssertionError:
+        p = pod(s, ns, name)
+        raise AssertionError(f"pod {ns}/{name}: {what}\nstatus: {json.dumps(p and p.get('status'), indent=1)}\nserver log:\n{s.tail()}")
+
+
+def running_ready(p):
+    statuses = p["status"].get("containerStatuses", [])
+    return p["status"].get("phase") == "Running" and statuses and all(c.get("ready") for c in statuses)
+
+
+def container(p, name=None):
+    """The status of container `name` (or the first one); an empty dict before the agent reported any."""
+    statuses = p["status"].get("containerStatuses", [])
+    return next((c for c in statuses if name is None or c["name"] == name), {"state": {}, "lastState": {}})
+
+
+def apply(s, ns, manifest):
+    s.kubectl("apply", "-n", ns, "-f", "-", input=textwrap.dedent(manifest))
+
+
+def test_run_logs_and_isolation(node, namespace):
+    node.kubectl("run", "hello", "-n", namespace, "--image=busybox", "--",
+                 "sh", "-c", "echo hello from $HOSTNAME; hostname; echo pid1=$(cat /proc/1/comm); ps -o pid | wc -l; sleep 3600")
+    p = wait_pod(node, namespace, "hello", running_ready, 30, "Running and Ready")
+    assert p["status"]["podIP"].startswith("10.42.0.")
+    assert container(p)["containerID"].startswith("tug://")
+    assert container(p)["imageID"].startswith("docker.io/library/busybox@sha256:")
+    logs = wait_until(lambda: (lambda out: out if len(out.splitlines()) >= 4 else None)(node.kubectl("logs", "hello", "-n", namespace).stdout),
+                      10, "log lines")
+    lines = logs.splitlines()
+    assert lines[0] == "hello from hello"
+    assert lines[1] == "hello", "the container's hostname is the pod name (own UTS namespace)"
+    assert lines[2] == "pid1=sh", "the container's command is PID 1 (own PID namespace)"
+    assert int(lines[3]) <= 4, f"only the container's own processes are visible: {lines[3]} lines of ps"
+    tail = node.kubectl("logs", "hello", "-n", namespace, "--tail=1", "--timestamps").stdout.strip()
+    assert tail.endswith(" " + lines[3]) and tail[:4].isdigit() and "T" in tail.split(" ")[0]
+
+
+def test_exit_codes_and_phases(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: ok}
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox, command: [sh, -c, "echo fine"]}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: fails}
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox, command: [sh, -c, "echo failing; exit 3"]}]
+        """)
+    ok = wait_pod(node, namespace, "ok", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
+    terminated = container(ok)["state"]["terminated"]
+    assert terminated["exitCode"] == 0 and terminated["reason"] == "Completed"
+    failed = wait_pod(node, namespace, "fails", lambda p: p["status"].get("phase") == "Failed", 30, "Failed")
+    terminated = container(failed)["state"]["terminated"]
+    assert terminated["exitCode"] == 3 and terminated["reason"] == "Error"
+    assert terminated["startedAt"] <= terminated["finishedAt"]
+    assert node.kubectl("logs", "fails", "-n", namespace).stdout == "failing\n"
+    listing = node.kubectl("get", "pods", "-n", namespace).stdout
+    assert "Completed" in listing and "Error" in listing
+
+
+def test_crash_loop_backs_off(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: crash}
+        spec:
+          containers: [{name: c, image: busybox, command: [sh, -c, "echo attempt; exit 1"]}]
+        """)
+
+    def backing_off(p):
+        c = container(p)
+        return c.get("restartCount", 0) >= 1 and c["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
+
+    p = wait_pod(node, namespace, "crash", backing_off, 40, "CrashLoopBackOff after a restart")
+    c = container(p)
+    assert "back-off 10s restarting failed container=c pod=crash_" in c["state"]["waiting"]["message"]
+    assert c["lastState"]["terminated"]["exitCode"] == 1
+    assert p["status"]["phase"] == "Running"
+    assert node.kubectl("logs", "crash", "-n", namespace, "--previous").stdout == "attempt\n"
+    assert "CrashLoopBackOff" in node.kubectl("get", "pod", "crash", "-n", namespace).stdout
+
+
+def test_volumes_env_and_security_context(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        data: {greeting: hello, file.txt: "config file"}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: sec}
+        stringData: {password: s3cret}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: vols, labels: {app: vols}}
+        spec:
+          restartPolicy: Never
+          initContainers:
+          - {name: init, image: busybox, command: [sh, -c, "echo from-init > /shared/init"], volumeMounts: [{name: shared, mountPath: /shared}]}
+          containers:
+          - name: main
+            image: busybox
+            command: [sh, -c, 'echo "$GREETING $PASS $POD_NAME $MEM"; cat /cfg/file.txt; echo; cat /sec/password; echo; cat /info/labels; echo; cat /shared/init; id -u; id -g; touch /ro-test 2>/dev/null && echo writable-root || echo read-only-root']
+            env:
+            - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}
+            - {name: PASS, valueFrom: {secretKeyRef: {name: sec, key: password}}}
+            - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+            - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+            resources: {limits: {memory: 64Mi}}
+            securityContext: {runAsUser: 1000, runAsGroup: 2000, readOnlyRootFilesystem: true}
+            volumeMounts:
+            - {name: cfg, mountPath: /cfg}
+            - {name: sec, mountPath: /sec}
+            - {name: info, mountPath: /info}
+            - {name: shared, mountPath: /shared}
+          volumes:
+          - {name: cfg, configMap: {name: cfg}}
+          - {name: sec, secret: {secretName: sec}}
+          - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+          - {name: shared, emptyDir: {}}
+        """)
+    wait_pod(node, namespace, "vols", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
+    assert node.kubectl("logs", "vols", "-n", namespace).stdout.splitlines() == [
+        "hello s3cret vols 64", "config file", "s3cret", 'app="vols"', "from-init", "1000", "2000", "read-only-root"]
+    assert node.kubectl("logs", "vols", "-n", namespace, "-c", "init").stdout == ""
+
+
+def test_readiness_and_liveness_probes(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: probed}
+        spec:
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: ready-later
+            image: busybox
+            command: [sh, -c, "sleep 2; touch /tmp/ready; sleep 3600"]
+            readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 1}
+          - name: dies
+            image: busybox
+            command: [sh, -c, "touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 3600"]
+            livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 1, failureThreshold: 2}
+        """)
+    early = wait_pod(node, namespace, "probed", lambda p: p["status"].get("phase") == "Running", 30, "Running")
+    assert container(early, "ready-later")["ready"] is False, "not ready before the readiness probe passes"
+    wait_pod(node, namespace, "probed", lambda p: container(p, "ready-later")["ready"], 20, "ready-later Ready")
+    p = wait_pod(node, namespace, "probed", lambda p: container(p, "dies").get("restartCount", 0) >= 1, 30, "liveness restart")
+    assert container(p, "ready-later").get("restartCount", 0) == 0
+
+
+def test_oom_killed(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: hog}
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: hog
+            image: busybox
+            command: [sh, -c, 'x=$(head -c 100000000 /dev/zero | tr "\\\\0" a); echo survived']
+            resources: {limits: {memory: 20Mi}}
+        """)
+    p = wait_pod(node, namespace, "hog", lambda p: p["status"].get("phase") == "Failed", 60, "Failed")
+    terminated = container(p)["state"]["terminated"]
+    assert terminated["reason"] == "OOMKilled" and terminated["exitCode"] == 137
+
+
+def test_pod_to_pod_and_host_to_pod_http(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+          - name: httpd
+            image: busybox
+            command: [sh, -c, "mkdir -p /www && echo hello-web > /www/index.html && exec httpd -f -p 8080 -h /www"]
+            ports: [{containerPort: 8080, name: http}]
+            readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+            livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
+        """)
+    p = wait_pod(node, namespace, "web", running_ready, 30, "Ready (httpGet readiness probe)")
+    ip = p["status"]["podIP"]
+    with urllib.request.urlopen(f"http://{ip}:8080/index.html", timeout=5) as response:
+        assert response.read() == b"hello-web\n"
+    node.kubectl("run", "client", "-n", namespace, "--image=busybox", "--restart=Never", "--", "wget", "-qO-", f"http://{ip}:8080/index.html")
+    wait_pod(node, namespace, "client", lambda p: p["status"].get("phase") == "Succeeded", 30, "client Succeeded")
+    assert node.kubectl("logs", "client", "-n", namespace).stdout == "hello-web\n"
+
+
+def test_logs_container_choice_and_follow(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: two}
+        spec:
+          restartPolicy: Never
+          containers:
+          - {name: a, image: busybox, command: [sh, -c, "for i in 1 2 3; do echo a$i; sleep 1; done"]}
+          - {name: b, image: busybox, command: [sh, -c, "echo b; sleep 3600"]}
+        """)
+    wait_pod(node, namespace, "two", lambda p: p["status"].get("phase") == "Running", 30, "Running")
+    defaulted = node.kubectl("logs", "two", "-n", namespace)
+    assert 'Defaulted container "a" out of: a, b' in defaulted.stderr, "kubectl picks the first container itself"
+    missing = node.kubectl("get", "--raw", f"/api/v1/namespaces/{namespace}/pods/two/log", check=False)
+    assert "a container name must be specified for pod two, choose one of: [a b]" in missing.stderr
+    invalid = node.kubectl("logs", "two", "-n", namespace, "-c", "nope", check=False)
+    assert "container nope is not valid for pod two" in invalid.stderr
+    followed = node.kubectl("logs", "-f", "two", "-n", namespace, "-c", "a", timeout=30)
+    assert followed.stdout == "a1\na2\na3\n", "follow streams until the container exits"
+
+
+def test_kill9_and_adoption(node, namespace):
+    node.kubectl("run", "survivor", "-n", namespace, "--image=busybox", "--", "sleep", "3600")
+    before = wait_pod(node, namespace, "survivor", running_ready, 30, "Running")
+    monitors = monitor_count(node)
+    node.stop(sig=signal.SIGKILL)
+    assert monitor_count(node) == monitors, "containers keep running while the server is down"
+    node.start()
+    wait_until(lambda: node_ready(node), 30, "node Ready again")
+
+    def adopted(p):
+        c = container(p)
+        return p["status"].get("phase") == "Running" and c["containerID"] == container(before)["containerID"]
+
+    after = wait_pod(node, namespace, "survivor", adopted, 30, "the same container, adopted")
+    assert container(after)["restartCount"] == 0
+    assert after["status"]["podIP"] == before["status"]["podIP"]
+    assert monitor_count(node) == monitors, "no duplicate containers after the restart"
+
+
+def monitor_count(s):
+    out = subprocess.run(["pgrep", "-f", f"__monitor .*--root {s.data_dir}/agent/runc"], capture_output=True, text=True).stdout
+    return len(out.split())
+
+
+def test_deletion_leaves_nothing_behind(node, namespace):
+    apply(node, namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: gone}
+        spec:
+          terminationGracePeriodSeconds: 2
+          containers:
+          - name: c
+            image: busybox
+            command: [sh, -c, "trap 'echo bye; exit 0' TERM; while true; do sleep 1; done"]
+            volumeMounts: [{name: mem, mountPath: /mem}]
+          volumes: [{name: mem, emptyDir: {medium: Memory}}]
+        """)
+    p = wait_pod(node, namespace, "gone", running_ready, 30, "Running")
+    uid = p["metadata"]["uid"]
+    agent = os.path.join(node.data_dir, "agent")
+    assert glob.glob(f"/sys/fs/cgroup/memory/tugboat/pod{uid}")
+    veths = []
+    for cached in glob.glob(os.path.join(agent, "cni", "results", "*.json")):
+        result = json.load(open(cached))
+        if any(ip["address"].split("/")[0] == p["status"]["podIP"] for ip in result.get("ips", [])):
+            veths = [i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"].startswith("veth")]
+    assert veths, "the pod's host-side veth is known from its CNI result"
+    assert all(os.path.exists(f"/sys/class/net/{v}") for v in veths)
+    node.kubectl("delete", "pod", "gone", "-n", namespace, "--wait=true", timeout=60)
+    assert pod(node, namespace, "gone") is None
+    leftovers = [m for m in open("/proc/self/mounts").read().split("\n") if uid in m]
+    assert leftovers == [], f"mounts left: {leftovers}"
+    assert not os.path.exists(os.path.join(agent, "pods", uid))
+    assert not [v for v in veths if os.path.exists(f"/sys/class/net/{v}")], "the pod's veth is removed"
+    assert not glob.glob(f"/sys/fs/cgroup/*/tugboat/pod{uid}")
+    for record in glob.glob(os.path.join(agent, "sandboxes", "*", "info.json")) + glob.glob(os.path.join(agent, "containers", "*", "info.json")):
+        assert json.load(open(record))["podUID"] != uid, f"runtime record left: {record}"
