@@ -159,6 +159,9 @@ let package = Package(
 
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
+        .testTarget(name: "TugNodeAgentTests", dependencies: ["TugNodeAgent", "TugRuntime", "TugAPIMachinery", "TugOS",
+                                                             .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),

@@ -50,8 +50,9 @@ struct AtomicWriter {
 
     /// The files currently published (relative path → bytes).
     func current() -> [String: [UInt8]]? {
-        let data = "\(directory)/..data"
-        guard let walker = FileManager.default.enumerator(atPath: data + "/") else { return nil }
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/..data") else { return nil }
+        let data = "\(directory)/\(target)"
+        guard let walker = FileManager.default.enumerator(atPath: data) else { return nil }
         var files: [String: [UInt8]] = [:]
         while let relative = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
