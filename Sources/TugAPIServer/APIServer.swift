@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 public import Hummingbird
 import HTTPTypes
+import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 public import Logging
 import Metrics
 import NIOCore
@@ -73,9 +75,15 @@ public final class APIServer: Sendable {
         tls.applicationProtocols = ["http/1.1"]
         // Do not wait 5 s (the default) for a close_notify from clients that already went away.
         tls.shutdownTimeout = .milliseconds(500)
+        // pods/exec and pods/attach upgrade to WebSocket (see PodStreams); everything else is plain HTTP/1.1.
+        let server: HTTPServerBuilder = .http1WebSocketUpgrade(
+            configuration: .init(http1: .init(idleTimeout: .seconds(3600)), ws: .init(maxFrameSize: 1 << 20))
+        ) { [self] head, _, _ in
+            await self.streamUpgrade(head)
+        }
         return Application(
             responder: responder(),
-            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(3600))), tlsConfiguration: tls),
+            server: try .tls(server, tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -133,7 +141,11 @@ public final class APIServer: Sendable {
     /// The user behind the bearer token: the cluster admin, or a service account whose token this server signed and
     /// that still exists. Every authenticated user may do everything until authorization (RBAC) arrives.
     func authenticate(_ request: Request) throws(StatusError) -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
+        try authenticate(authorization: request.headers[.authorization])
+    }
+
+    func authenticate(authorization header: String?) throws(StatusError) -> String {
+        guard let header, header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
             throw .unauthorized()
         }
         let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)

@@ -26,7 +26,16 @@ extension APIServer {
             return try await finalizeNamespace(request, definition: d, name: name, query: query)
         case ("log", .get):
             return try await podLog(pod: try store.getObject(d, namespace: namespace, name: name), definition: d, query: query)
-        case ("exec", _), ("attach", _), ("portforward", _):
+        case ("exec", .get), ("exec", .post), ("attach", .get), ("attach", .post):
+            // Reached only when the WebSocket upgrade did not happen: report what was wrong with the request.
+            let pod = try store.getObject(d, namespace: namespace, name: name)
+            _ = try Self.container(of: pod, requested: query["container"])
+            _ = try nodeOf(pod)
+            if sub == "exec", query.values["command"]?.isEmpty ?? true {
+                throw StatusError.badRequest("you must specify at least 1 command")
+            }
+            throw StatusError.badRequest("Upgrade request required: pods/\(sub) speaks WebSocket (v5.channel.k8s.io or v4.channel.k8s.io)")
+        case ("portforward", _):
             let pod = try store.getObject(d, namespace: namespace, name: name)
             guard let node = pod["spec"]["nodeName"].stringValue, !node.isEmpty else {
                 throw StatusError.badRequest("pod \(name) does not have a host assigned")

@@ -1,6 +1,9 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -29,9 +32,39 @@ struct AgentEndpoint: Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             await self.respond(request)
         }
-        let app = Application(responder: responder, server: try .tls(.http1(), tlsConfiguration: tls),
+        let server: HTTPServerBuilder = .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
+            self.upgrade(head)
+        }
+        let app = Application(responder: responder, server: try .tls(server, tlsConfiguration: tls),
                               configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: nil), logger: logger)
         try await app.runService()
+    }
+
+    /// `/exec/<namespace>/<pod>/<container>?command=…&stdin=…&tty=…` from the API server becomes a WebSocket speaking
+    /// the remote-command protocol; anything else goes on to the HTTP handler (which answers errors as Status).
+    func upgrade(_ head: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        guard head.headerFields[.authorization] == "Bearer \(token)" else { return .dontUpgrade }
+        let uri = URI(head.path ?? "")
+        let parts = uri.path.split(separator: "/").map(String.init)
+        guard parts.count == 4, parts[0] == "exec" else { return .dontUpgrade }
+        let query = uri.queryParameters
+        let command: [String] = query.getAll("command").map { String($0) }
+        let tty = query.get("tty") == "true" || query.get("tty") == "1"
+        let stdin = query.get("stdin") == "true" || query.get("stdin") == "1"
+        return .upgrade([.secWebSocketProtocol: "v5.channel.k8s.io"]) { inbound, outbound, _ in
+            do {
+                let (target, _) = try await self.logTarget(namespace: parts[1], pod: parts[2], container: parts[3], previous: false)
+                guard target.state == .running else {
+                    throw EndpointError(code: 400, reason: "BadRequest", message: "container \(parts[3]) is not running")
+                }
+                let session = try await self.runtime.openExec(target.id, command: command, tty: tty, stdin: stdin)
+                await ExecStream.serve(session, tty: tty, inbound: inbound, outbound: outbound)
+            } catch let error as EndpointError {
+                await ExecStream.fail(error.message, outbound: outbound)
+            } catch {
+                await ExecStream.fail("\(error)", outbound: outbound)
+            }
+        }
     }
 
     func respond(_ request: Request) async -> Response {

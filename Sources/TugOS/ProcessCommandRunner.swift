@@ -87,35 +87,12 @@ final class Spawned: Sendable {
         }
         defer { for i in 0..<3 { close(fds[i][i == 0 ? 0 : 1]) } }  // the child's ends, in the parent
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[0][0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1][1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[2][1], 2)
-        tug_spawn_actions_closefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArgv + cEnv).forEach { free($0) } }
-        var spawned: pid_t = 0
-        let rc = posix_spawn(&spawned, path, &actions, &attributes, cArgv, cEnv)
-        let pid = spawned
-        guard rc == 0 else {
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawn(path: path, argv: argv, environment: environment, stdio: (fds[0][0], fds[1][1], fds[2][1]))
+        } catch {
             for i in 0..<3 { close(fds[i][i == 0 ? 1 : 0]) }
-            throw CommandError(argv: argv, kind: .launchFailed, stderrTail: "\(path): \(String(cString: strerror(rc)))")
+            throw error
         }
         self.pid = pid
         stdinFD = fds[0][1]
@@ -123,16 +100,7 @@ final class Spawned: Sendable {
         stderr = PipeReader(fd: fds[2][0], limit: limit)
         stdout.start()
         stderr.start()
-        let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        exit = stream
-        // waitpid blocks, so it gets its own thread (never the cooperative pool); it ends with the child.
-        Thread.detachNewThread {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            continuation.yield(code)
-            continuation.finish()
-        }
+        exit = ChildProcess.exitStatus(of: pid)
     }
 
     /// Writes stdin and closes it (so the child sees EOF).

@@ -69,6 +69,9 @@ final class FakeRuntime: ContainerRuntime {
     func containers() async throws -> [ContainerInfo] { state.withLock { Array($0.containers.values) } }
     func containers(ofPod podUID: String) async throws -> [ContainerInfo] { try await containers().filter { $0.podUID == podUID } }
     func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult { CommandResult(status: 0, stdout: [], stderr: []) }
+    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession {
+        throw RuntimeError("the fake runtime has no processes")
+    }
 
     /// Ends a running container named `name` (the latest attempt) with `code`.
     func exit(named name: String, code: Int32) {

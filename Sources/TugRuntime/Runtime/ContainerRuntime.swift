@@ -129,4 +129,7 @@ public protocol ContainerRuntime: Sendable {
 
     /// Runs a command in a running container and collects its output (exec probes, preStop hooks).
     func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult
+
+    /// Starts an interactive command in a running container (`kubectl exec`), on pipes or a terminal.
+    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession
 }

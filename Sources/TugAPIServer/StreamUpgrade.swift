@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import HummingbirdWebSocket
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOSSL
+import TugAPIMachinery
+
+extension APIServer {
+    /// The remote-command subprotocols, newest first; kubectl offers v5 only, the Python client v5 and v4.
+    static let streamProtocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
+
+    /// Decides whether a request upgrades to a WebSocket: an authenticated `pods/exec` or `pods/attach` for a pod,
+    /// container and node that exist, offering a subprotocol we speak. Anything else goes on to the HTTP handler,
+    /// which answers with the right Status.
+    func streamUpgrade(_ head: HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let uri = URI(head.path ?? "")
+        guard let info = RequestInfo.parse(uri.path), info.group.isEmpty, info.resource == "pods", let name = info.name,
+              let namespace = info.namespace, let sub = info.subresource, sub == "exec" || sub == "attach",
+              (try? authenticate(authorization: head.headerFields[.authorization])) != nil,
+              let pods = store.scheme.resource(group: "", version: "v1", resource: "pods"),
+              let pod = try? store.getObject(pods, namespace: namespace, name: name) else { return .dontUpgrade }
+        let query = QueryParameters(uri.query ?? "")
+        let offered = (head.headerFields[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let chosen = Self.streamProtocols.first(where: offered.contains),
+              let container = try? Self.container(of: pod, requested: query["container"]), let node = try? nodeOf(pod),
+              let endpoint = try? NodeProxy.endpoint(of: node) else { return .dontUpgrade }
+        if sub == "exec", query.values["command"]?.isEmpty ?? true { return .dontUpgrade }
+        var forwarded: [String] = (query.values["command"] ?? []).map { "command=\(Self.escape($0))" }
+        for flag in ["stdin", "stdout", "stderr", "tty"] where query.bool(flag) { forwarded.append("\(flag)=true") }
+        let url = endpoint.replacingOccurrences(of: "https://", with: "wss://") + "/\(sub)/\(namespace)/\(name)/\(container)?" + forwarded.joined(separator: "&")
+        let token = configuration.credentials.nodeToken
+        let logger = self.logger
+        return .upgrade([.secWebSocketProtocol: chosen]) { inbound, outbound, _ in
+            await Self.relay(inbound: inbound, outbound: outbound, to: url, token: token, logger: logger)
+        }
+    }
+
+    static func escape(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    /// Joins the client's WebSocket to one opened to the node agent, message for message in both directions; a
+    /// failure to reach the agent is reported on the status channel, as kube-apiserver does.
+    static func relay(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, to url: String, token: String, logger: Logger) async {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let configuration = WebSocketClientConfiguration(
+            maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(token)", .secWebSocketProtocol: streamProtocols[0]],
+            // Agents are addressed by IP, which TLS cannot carry as a server name; their certificate is not verified.
+            sniHostname: "tug-agent")
+        do {
+            try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) { agentInbound, agentOutbound, _ in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await message in inbound.messages(maxSize: 16 << 20) {
+                                guard case .binary(let buffer) = message else { continue }
+                                try await agentOutbound.write(.binary(buffer))
+                            }
+                        } catch {}
+                        try? await agentOutbound.close(.normalClosure, reason: nil)
+                    }
+                    do {
+                        for try await message in agentInbound.messages(maxSize: 16 << 20) {
+                            guard case .binary(let buffer) = message else { continue }
+                            try await outbound.write(.binary(buffer))
+                        }
+                    } catch {}
+                    try? await outbound.close(.normalClosure, reason: nil)
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            let status: JSONValue = ["metadata": [:], "status": "Failure", "reason": "InternalError", "code": 500,
+                                     "message": .string("error dialing the node agent: \(error)")]
+            var buffer = ByteBuffer(integer: UInt8(3))
+            buffer.writeBytes(JSONWriter.bytes(status))
+            try? await outbound.write(.binary(buffer))
+            try? await outbound.close(.normalClosure, reason: nil)
+        }
+    }
+}
