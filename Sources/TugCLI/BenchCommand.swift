@@ -9,7 +9,7 @@ import TugClient
 
 /// `tug bench`: benchmarks that print figures with the command that reproduces them.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [APIBench.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [APIBench.self, PodBench.self])
 }
 
 /// `tug bench api`: starts a fresh `tug server`, then measures readiness, memory and API latency/throughput.
@@ -31,33 +31,9 @@ struct APIBench: TugSubcommand {
     func execute() async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
         let port = try self.port ?? FreePort.find()
-        process.arguments = ["server", "--data-dir", dataDir, "--https-port", String(port), "--log-level", "warning"]
-        process.standardOutput = FileHandle.nullDevice
-        let started = ContinuousClock.now
-        try process.run()
+        let (process, client, ready) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent"], maxConnections: clients * 2)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
-        let kubeconfigPath = "\(dataDir)/admin.kubeconfig"
-        var client: RESTClient?
-        var ready: Duration?
-        let deadline = started + .seconds(30)
-        while ContinuousClock.now < deadline, ready == nil {
-            if client == nil, FileManager.default.fileExists(atPath: kubeconfigPath), let config = try? Kubeconfig.load(path: kubeconfigPath) {
-                client = try RESTClient(kubeconfig: config, maxConnections: clients * 2)
-            }
-            // Wait for the listener with plain connect() first: the HTTP client's pool backs off after refused connects,
-            // which would add its own delay to the figure.
-            if let client, FreePort.isListening(port), let r = try? await client.request(.GET, "/readyz", timeout: .milliseconds(200)), r.status == 200 {
-                ready = ContinuousClock.now - started
-            } else {
-                try await Task.sleep(for: .milliseconds(2))
-            }
-        }
-        guard let client, let ready else { throw CommandFailure("the benchmark server did not become ready within 30s") }
         let pid = process.processIdentifier
         try await Task.sleep(for: .seconds(1))
         let idleRSS = Self.rssMiB(pid: pid)
