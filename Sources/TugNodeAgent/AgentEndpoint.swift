@@ -40,13 +40,15 @@ struct AgentEndpoint: Sendable {
         try await app.runService()
     }
 
-    /// `/exec/<namespace>/<pod>/<container>?command=…&stdin=…&tty=…` from the API server becomes a WebSocket speaking
-    /// the remote-command protocol; anything else goes on to the HTTP handler (which answers errors as Status).
+    /// `/exec/<namespace>/<pod>/<container>?command=…&stdin=…&tty=…` and `/attach/…?stdin=…&tty=…` from the API server
+    /// become WebSockets speaking the remote-command protocol; anything else goes on to the HTTP handler (which
+    /// answers errors as Status).
     func upgrade(_ head: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard head.headerFields[.authorization] == "Bearer \(token)" else { return .dontUpgrade }
         let uri = URI(head.path ?? "")
         let parts = uri.path.split(separator: "/").map(String.init)
-        guard parts.count == 4, parts[0] == "exec" else { return .dontUpgrade }
+        guard parts.count == 4, parts[0] == "exec" || parts[0] == "attach" else { return .dontUpgrade }
+        let attach = parts[0] == "attach"
         let query = uri.queryParameters
         let command: [String] = query.getAll("command").map { String($0) }
         let tty = query.get("tty") == "true" || query.get("tty") == "1"
@@ -57,7 +59,8 @@ struct AgentEndpoint: Sendable {
                 guard target.state == .running else {
                     throw EndpointError(code: 400, reason: "BadRequest", message: "container \(parts[3]) is not running")
                 }
-                let session = try await self.runtime.openExec(target.id, command: command, tty: tty, stdin: stdin)
+                let session = attach ? try await self.runtime.openAttach(target.id)
+                    : try await self.runtime.openExec(target.id, command: command, tty: tty, stdin: stdin)
                 await ExecStream.serve(session, tty: tty, inbound: inbound, outbound: outbound)
             } catch let error as EndpointError {
                 await ExecStream.fail(error.message, outbound: outbound)

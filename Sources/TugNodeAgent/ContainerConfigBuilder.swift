@@ -53,6 +53,9 @@ struct ContainerConfigBuilder {
         config.privileged = privileged
         config.readOnlyRoot = security["readOnlyRootFilesystem"].boolValue == true
         config.resources = Self.resources(container["resources"])
+        config.tty = container["tty"].boolValue == true
+        config.stdin = container["stdin"].boolValue == true
+        config.stdinOnce = container["stdinOnce"].boolValue == true
         config.mounts = try mounts(container)
         if let terminationLog {
             let path = container["terminationMessagePath"].stringValue ?? "/dev/termination-log"

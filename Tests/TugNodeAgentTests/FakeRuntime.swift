@@ -72,6 +72,9 @@ final class FakeRuntime: ContainerRuntime {
     func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession {
         throw RuntimeError("the fake runtime has no processes")
     }
+    func openAttach(_ id: String) async throws -> any ExecSession {
+        throw RuntimeError("the fake runtime has no processes")
+    }
 
     /// Ends a running container named `name` (the latest attempt) with `code`.
     func exit(named name: String, code: Int32) {

@@ -14,6 +14,9 @@ int tug_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
 /// setxattr(path, "trusted.overlay.opaque", "y"): marks an unpacked layer directory opaque for overlayfs.
 int tug_set_overlay_opaque(const char *path);
 
+/// A connected unix stream socket (close-on-exec) to `path`, or -1 with errno.
+int tug_unix_connect(const char *path);
+
 /// TIOCSWINSZ on a terminal descriptor.
 int tug_set_winsize(int fd, unsigned short rows, unsigned short cols);
 

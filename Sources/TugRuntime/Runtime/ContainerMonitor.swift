@@ -28,14 +28,25 @@ public struct ContainerMonitor: Sendable {
     public struct Files: Sendable, Hashable {
         public var bundle: String
         public var log: String
+        /// Unix sockets live under a short directory (a socket path must fit in 108 bytes).
+        public var socketDirectory: String? = nil
         public var exitFile: String { "\(bundle)/exit" }
         public var pidFile: String { "\(bundle)/pid" }
         public var runcLog: String { "\(bundle)/runc.log" }
 
-        public init(bundle: String, log: String) {
+        public init(bundle: String, log: String, socketDirectory: String? = nil) {
             self.bundle = bundle
             self.log = log
+            self.socketDirectory = socketDirectory
         }
+
+        var socketStem: String? {
+            socketDirectory.map { "\($0)/\((bundle as NSString).lastPathComponent.prefix(24))" }
+        }
+
+        /// Where `kubectl attach` reaches the container's stdio (see tug_attach.c).
+        public var attachSocket: String? { socketStem.map { $0 + ".attach" } }
+        var consoleSocket: String? { socketStem.map { $0 + ".console" } }
     }
 
     public struct StartFailure: Error, Sendable, CustomStringConvertible {
@@ -43,10 +54,13 @@ public struct ContainerMonitor: Sendable {
     }
 
     /// Runs the bundle as container `id`; returns the container's and the monitor's pids once it runs.
-    public func start(id: String, files: Files) async throws -> (pid: Int32, monitor: Int32) {
-        let argv = [executable, "__monitor", "--runc", runc.binary, "--root", runc.root, "--bundle", files.bundle, "--id", id,
+    public func start(id: String, files: Files, stdin: Bool = false, stdinOnce: Bool = false, tty: Bool = false) async throws -> (pid: Int32, monitor: Int32) {
+        var argv = [executable, "__monitor", "--runc", runc.binary, "--root", runc.root, "--bundle", files.bundle, "--id", id,
                     "--log", files.log, "--exit-file", files.exitFile, "--pid-file", files.pidFile, "--runc-log", files.runcLog,
                     "--log-max-bytes", String(logMaxBytes), "--log-max-files", String(logMaxFiles)]
+        if let attach = files.attachSocket { argv += ["--attach-socket", attach] }
+        if stdin { argv += ["--stdin"] + (stdinOnce ? ["--stdin-once"] : []) }
+        if tty, let console = files.consoleSocket { argv += ["--tty", "--console-socket", console] }
         let result = try await runner.run(Command(argv, timeout: .seconds(60), maxOutputBytes: 64 * 1024))
         let report = (try? JSONParser.parseValue(result.stdout)) ?? .null
         if let pid = report["pid"].intValue, let monitor = report["monitor"].intValue, result.status == 0 { return (Int32(pid), Int32(monitor)) }

@@ -66,6 +66,10 @@ public struct ContainerConfig: Sendable, Hashable {
     public var resources = ContainerSpec.Resources()
     public var privileged = false
     public var readOnlyRoot = false
+    /// `tty`, `stdin` and `stdinOnce` of the container: its stdio is then held open by the monitor for attach.
+    public var tty = false
+    public var stdin = false
+    public var stdinOnce = false
     /// securityContext.runAsUser/runAsGroup; nil takes the image's `User` (a name is looked up in its /etc/passwd).
     public var runAsUser: UInt32?
     public var runAsGroup: UInt32?
@@ -132,4 +136,7 @@ public protocol ContainerRuntime: Sendable {
 
     /// Starts an interactive command in a running container (`kubectl exec`), on pipes or a terminal.
     func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession
+
+    /// Joins a running container's own stdio (`kubectl attach`): its output from now on, and its stdin if it has one.
+    func openAttach(_ id: String) async throws -> any ExecSession
 }

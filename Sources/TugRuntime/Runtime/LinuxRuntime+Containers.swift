@@ -25,7 +25,8 @@ extension LinuxRuntime {
             try Mounts.overlay(lower: lower, upper: "\(directory)/upper", work: "\(directory)/work", target: rootfs)
             let spec = try containerSpec(config, id: id, sandbox: sandbox, rootfs: rootfs)
             try Data(JSONWriter.bytes(OCISpec.render(spec))).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
-            let started = try await monitor.start(id: id, files: .init(bundle: directory, log: config.logPath))
+            let started = try await monitor.start(id: id, files: files(id: id, log: config.logPath), stdin: config.stdin,
+                                                  stdinOnce: config.stdinOnce, tty: config.tty)
             info.pid = started.pid
             info.monitorPID = started.monitor
             info.startedAt = RuntimeRecords.now()
@@ -40,8 +41,14 @@ extension LinuxRuntime {
         return try await refreshed(info)
     }
 
+    /// A container's monitor files: bundle, log, and its sockets under `<root>/sockets`.
+    func files(id: String, log: String) -> ContainerMonitor.Files {
+        ContainerMonitor.Files(bundle: records.containerDirectory(id), log: log, socketDirectory: "\(root)/sockets")
+    }
+
     func containerSpec(_ config: ContainerConfig, id: String, sandbox: SandboxInfo, rootfs: String) throws -> ContainerSpec {
         var process = config.process
+        process.terminal = config.tty
         let user = Self.resolveUser(config: config, rootfs: rootfs)
         process.uid = user.uid
         process.gid = user.gid

@@ -32,6 +32,7 @@ public final class LinuxRuntime: ContainerRuntime {
         network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, ipamDirectory: "\(root)/cni/ipam"),
                                  cacheDirectory: "\(root)/cni/results", runner: runner)
         try FileManager.default.createDirectory(atPath: "\(root)/runc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(root)/sockets", withIntermediateDirectories: true)
         try Self.preparePauseRoot("\(root)/pause")
     }
 
