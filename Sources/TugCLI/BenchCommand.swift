@@ -6,6 +6,7 @@ import Glibc
 import Synchronization
 import TugAPIMachinery
 import TugClient
+import TugOS
 
 /// `tug bench`: benchmarks that print figures with the command that reproduces them.
 struct BenchCommand: ParsableCommand {
@@ -159,7 +160,7 @@ struct APIBench: TugSubcommand {
 
     /// Resident set size from /proc (VmRSS, kB).
     static func rssMiB(pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        guard let status = ProcFS.read("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
         return kb / 1024

@@ -20,7 +20,7 @@ struct HostFacts: Sendable {
     var architecture: String
 
     static func read(dataDir: String) -> HostFacts {
-        func file(_ path: String) -> String { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        func file(_ path: String) -> String { (ProcFS.read(path) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

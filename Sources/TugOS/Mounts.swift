@@ -37,7 +37,7 @@ public enum Mounts {
 
     /// Every mount point at or below `prefix`, deepest first (from /proc/self/mountinfo).
     public static func mountPoints(under prefix: String) -> [String] {
-        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let info = ProcFS.read("/proc/self/mountinfo") else { return [] }
         let points = info.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }

@@ -1,5 +1,6 @@
 """Fixtures that start the real `tug server` binary and drive it with the real kubectl and the Python client."""
 import os
+import random
 import shutil
 import signal
 import socket
@@ -49,10 +50,12 @@ class Server:
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.agent = agent
         self.agent_port = free_port() if agent else None
+        # A pod range of its own, so a cluster already running on this machine (`make up`) never shares addresses.
+        self.pod_cidr = f"10.42.{random.randint(100, 199)}.0/24" if agent else None
 
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
-        node_args = ["--agent-port", str(self.agent_port)] if self.agent else ["--disable-agent"]
+        node_args = ["--agent-port", str(self.agent_port), "--pod-cidr", self.pod_cidr] if self.agent else ["--disable-agent"]
         self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -141,3 +144,30 @@ def namespace(server, request):
     server.kubectl("create", "namespace", name)
     yield name
     server.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def node():
+    """One `tug server` with its node agent for all pod tests: real runc, overlayfs and CNI on this machine."""
+    if os.geteuid() != 0:
+        raise RuntimeError("the pod tests need root (runc, mounts, network namespaces)")
+    for path in ["/usr/sbin/runc", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap", "/usr/bin/busybox"]:
+        if not os.path.exists(path):
+            raise RuntimeError(f"{path} is missing: run `make deps`")
+    from podhelpers import node_ready
+    s = Server(agent=True).start()
+    try:
+        wait_until(lambda: node_ready(s), 30, f"node not Ready:\n{s.tail()}")
+        yield s
+    finally:
+        # Keep the server log for a failed run (the data dir goes away with `tug reset`).
+        shutil.copyfile(s.log_path, os.path.join(tempfile.gettempdir(), "tug-e2e-pods-server.log"))
+        s.cleanup()
+
+
+@pytest.fixture
+def pod_namespace(node, request):
+    name = "p-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    node.kubectl("create", "namespace", name)
+    yield name
+    node.kubectl("delete", "namespace", name, "--wait=false", check=False)

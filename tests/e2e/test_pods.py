@@ -6,99 +6,34 @@ machine: the host talks to pod addresses on the server's own bridge, pods talk t
 import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
-import textwrap
 import urllib.request
 
-import pytest
-
-from conftest import Server, wait_until
-
-
-@pytest.fixture(scope="module")
-def node():
-    if os.geteuid() != 0:
-        raise RuntimeError("the pod tests need root (runc, mounts, network namespaces)")
-    for path in ["/usr/sbin/runc", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/portmap", "/usr/bin/busybox"]:
-        if not os.path.exists(path):
-            raise RuntimeError(f"{path} is missing: run `make deps`")
-    s = Server(agent=True).start()
-    try:
-        wait_until(lambda: node_ready(s), 30, f"node not Ready:\n{s.tail()}")
-        yield s
-    finally:
-        # Keep the server log for a failed run (the data dir goes away with `tug reset`).
-        shutil.copyfile(s.log_path, os.path.join(tempfile.gettempdir(), "tug-e2e-pods-server.log"))
-        s.cleanup()
+from conftest import wait_until
+from podhelpers import apply, container, node_ready, pod, running_ready, wait_pod
 
 
-@pytest.fixture
-def namespace(node, request):
-    name = "p-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
-    node.kubectl("create", "namespace", name)
-    yield name
-    node.kubectl("delete", "namespace", name, "--wait=false", check=False)
-
-
-def node_ready(s):
-    nodes = json.loads(s.kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    return nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"] if c["type"] == "Ready")
-
-
-def pod(s, ns, name):
-    result = s.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
-    return json.loads(result.stdout) if result.returncode == 0 else None
-
-
-def wait_pod(s, ns, name, predicate, timeout, what):
-    def check():
-        p = pod(s, ns, name)
-        return p if p and predicate(p) else None
-    try:
-        return wait_until(check, timeout, f"pod {ns}/{name}: {what}", interval=0.2)
-    except AssertionError:
-        p = pod(s, ns, name)
-        raise AssertionError(f"pod {ns}/{name}: {what}\nstatus: {json.dumps(p and p.get('status'), indent=1)}\nserver log:\n{s.tail()}")
-
-
-def running_ready(p):
-    statuses = p["status"].get("containerStatuses", [])
-    return p["status"].get("phase") == "Running" and statuses and all(c.get("ready") for c in statuses)
-
-
-def container(p, name=None):
-    """The status of container `name` (or the first one); an empty dict before the agent reported any."""
-    statuses = p["status"].get("containerStatuses", [])
-    return next((c for c in statuses if name is None or c["name"] == name), {"state": {}, "lastState": {}})
-
-
-def apply(s, ns, manifest):
-    s.kubectl("apply", "-n", ns, "-f", "-", input=textwrap.dedent(manifest))
-
-
-def test_run_logs_and_isolation(node, namespace):
-    node.kubectl("run", "hello", "-n", namespace, "--image=busybox", "--",
+def test_run_logs_and_isolation(node, pod_namespace):
+    node.kubectl("run", "hello", "-n", pod_namespace, "--image=busybox", "--",
                  "sh", "-c", "echo hello from $HOSTNAME; hostname; echo pid1=$(cat /proc/1/comm); ps -o pid | wc -l; sleep 3600")
-    p = wait_pod(node, namespace, "hello", running_ready, 30, "Running and Ready")
-    assert p["status"]["podIP"].startswith("10.42.0.")
+    p = wait_pod(node, pod_namespace, "hello", running_ready, 30, "Running and Ready")
+    assert p["status"]["podIP"].startswith(node.pod_cidr.rsplit(".", 1)[0] + "."), "the address comes from the node's pod CIDR"
     assert container(p)["containerID"].startswith("tug://")
     assert container(p)["imageID"].startswith("docker.io/library/busybox@sha256:")
-    logs = wait_until(lambda: (lambda out: out if len(out.splitlines()) >= 4 else None)(node.kubectl("logs", "hello", "-n", namespace).stdout),
+    logs = wait_until(lambda: (lambda out: out if len(out.splitlines()) >= 4 else None)(node.kubectl("logs", "hello", "-n", pod_namespace).stdout),
                       10, "log lines")
     lines = logs.splitlines()
     assert lines[0] == "hello from hello"
     assert lines[1] == "hello", "the container's hostname is the pod name (own UTS namespace)"
-    assert lines[2] == "pid1=sh", "the container's command is PID 1 (own PID namespace)"
+    assert lines[2] == "pid1=sh", "the container's command is PID 1 (own PID pod_namespace)"
     assert int(lines[3]) <= 4, f"only the container's own processes are visible: {lines[3]} lines of ps"
-    tail = node.kubectl("logs", "hello", "-n", namespace, "--tail=1", "--timestamps").stdout.strip()
+    tail = node.kubectl("logs", "hello", "-n", pod_namespace, "--tail=1", "--timestamps").stdout.strip()
     assert tail.endswith(" " + lines[3]) and tail[:4].isdigit() and "T" in tail.split(" ")[0]
 
 
-def test_exit_codes_and_phases(node, namespace):
-    apply(node, namespace, """
+def test_exit_codes_and_phases(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: ok}
@@ -113,20 +48,20 @@ def test_exit_codes_and_phases(node, namespace):
           restartPolicy: Never
           containers: [{name: c, image: busybox, command: [sh, -c, "echo failing; exit 3"]}]
         """)
-    ok = wait_pod(node, namespace, "ok", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
+    ok = wait_pod(node, pod_namespace, "ok", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
     terminated = container(ok)["state"]["terminated"]
     assert terminated["exitCode"] == 0 and terminated["reason"] == "Completed"
-    failed = wait_pod(node, namespace, "fails", lambda p: p["status"].get("phase") == "Failed", 30, "Failed")
+    failed = wait_pod(node, pod_namespace, "fails", lambda p: p["status"].get("phase") == "Failed", 30, "Failed")
     terminated = container(failed)["state"]["terminated"]
     assert terminated["exitCode"] == 3 and terminated["reason"] == "Error"
     assert terminated["startedAt"] <= terminated["finishedAt"]
-    assert node.kubectl("logs", "fails", "-n", namespace).stdout == "failing\n"
-    listing = node.kubectl("get", "pods", "-n", namespace).stdout
+    assert node.kubectl("logs", "fails", "-n", pod_namespace).stdout == "failing\n"
+    listing = node.kubectl("get", "pods", "-n", pod_namespace).stdout
     assert "Completed" in listing and "Error" in listing
 
 
-def test_crash_loop_backs_off(node, namespace):
-    apply(node, namespace, """
+def test_crash_loop_backs_off(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: crash}
@@ -138,17 +73,17 @@ def test_crash_loop_backs_off(node, namespace):
         c = container(p)
         return c.get("restartCount", 0) >= 1 and c["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
 
-    p = wait_pod(node, namespace, "crash", backing_off, 40, "CrashLoopBackOff after a restart")
+    p = wait_pod(node, pod_namespace, "crash", backing_off, 40, "CrashLoopBackOff after a restart")
     c = container(p)
     assert "back-off 10s restarting failed container=c pod=crash_" in c["state"]["waiting"]["message"]
     assert c["lastState"]["terminated"]["exitCode"] == 1
     assert p["status"]["phase"] == "Running"
-    assert node.kubectl("logs", "crash", "-n", namespace, "--previous").stdout == "attempt\n"
-    assert "CrashLoopBackOff" in node.kubectl("get", "pod", "crash", "-n", namespace).stdout
+    assert node.kubectl("logs", "crash", "-n", pod_namespace, "--previous").stdout == "attempt\n"
+    assert "CrashLoopBackOff" in node.kubectl("get", "pod", "crash", "-n", pod_namespace).stdout
 
 
-def test_volumes_env_and_security_context(node, namespace):
-    apply(node, namespace, """
+def test_volumes_env_and_security_context(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: cfg}
@@ -188,14 +123,14 @@ def test_volumes_env_and_security_context(node, namespace):
           - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
           - {name: shared, emptyDir: {}}
         """)
-    wait_pod(node, namespace, "vols", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
-    assert node.kubectl("logs", "vols", "-n", namespace).stdout.splitlines() == [
+    wait_pod(node, pod_namespace, "vols", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
+    assert node.kubectl("logs", "vols", "-n", pod_namespace).stdout.splitlines() == [
         "hello s3cret vols 64", "config file", "s3cret", 'app="vols"', "from-init", "1000", "2000", "read-only-root"]
-    assert node.kubectl("logs", "vols", "-n", namespace, "-c", "init").stdout == ""
+    assert node.kubectl("logs", "vols", "-n", pod_namespace, "-c", "init").stdout == ""
 
 
-def test_readiness_and_liveness_probes(node, namespace):
-    apply(node, namespace, """
+def test_readiness_and_liveness_probes(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: probed}
@@ -211,15 +146,15 @@ def test_readiness_and_liveness_probes(node, namespace):
             command: [sh, -c, "touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 3600"]
             livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 1, failureThreshold: 2}
         """)
-    early = wait_pod(node, namespace, "probed", lambda p: p["status"].get("phase") == "Running", 30, "Running")
+    early = wait_pod(node, pod_namespace, "probed", lambda p: p["status"].get("phase") == "Running", 30, "Running")
     assert container(early, "ready-later")["ready"] is False, "not ready before the readiness probe passes"
-    wait_pod(node, namespace, "probed", lambda p: container(p, "ready-later")["ready"], 20, "ready-later Ready")
-    p = wait_pod(node, namespace, "probed", lambda p: container(p, "dies").get("restartCount", 0) >= 1, 30, "liveness restart")
+    wait_pod(node, pod_namespace, "probed", lambda p: container(p, "ready-later")["ready"], 20, "ready-later Ready")
+    p = wait_pod(node, pod_namespace, "probed", lambda p: container(p, "dies").get("restartCount", 0) >= 1, 30, "liveness restart")
     assert container(p, "ready-later").get("restartCount", 0) == 0
 
 
-def test_oom_killed(node, namespace):
-    apply(node, namespace, """
+def test_oom_killed(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: hog}
@@ -231,13 +166,13 @@ def test_oom_killed(node, namespace):
             command: [sh, -c, 'x=$(head -c 100000000 /dev/zero | tr "\\\\0" a); echo survived']
             resources: {limits: {memory: 20Mi}}
         """)
-    p = wait_pod(node, namespace, "hog", lambda p: p["status"].get("phase") == "Failed", 60, "Failed")
+    p = wait_pod(node, pod_namespace, "hog", lambda p: p["status"].get("phase") == "Failed", 60, "Failed")
     terminated = container(p)["state"]["terminated"]
     assert terminated["reason"] == "OOMKilled" and terminated["exitCode"] == 137
 
 
-def test_pod_to_pod_and_host_to_pod_http(node, namespace):
-    apply(node, namespace, """
+def test_pod_to_pod_and_host_to_pod_http(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: web}
@@ -250,17 +185,17 @@ def test_pod_to_pod_and_host_to_pod_http(node, namespace):
             readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
             livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
         """)
-    p = wait_pod(node, namespace, "web", running_ready, 30, "Ready (httpGet readiness probe)")
+    p = wait_pod(node, pod_namespace, "web", running_ready, 30, "Ready (httpGet readiness probe)")
     ip = p["status"]["podIP"]
     with urllib.request.urlopen(f"http://{ip}:8080/index.html", timeout=5) as response:
         assert response.read() == b"hello-web\n"
-    node.kubectl("run", "client", "-n", namespace, "--image=busybox", "--restart=Never", "--", "wget", "-qO-", f"http://{ip}:8080/index.html")
-    wait_pod(node, namespace, "client", lambda p: p["status"].get("phase") == "Succeeded", 30, "client Succeeded")
-    assert node.kubectl("logs", "client", "-n", namespace).stdout == "hello-web\n"
+    node.kubectl("run", "client", "-n", pod_namespace, "--image=busybox", "--restart=Never", "--", "wget", "-qO-", f"http://{ip}:8080/index.html")
+    wait_pod(node, pod_namespace, "client", lambda p: p["status"].get("phase") == "Succeeded", 30, "client Succeeded")
+    assert node.kubectl("logs", "client", "-n", pod_namespace).stdout == "hello-web\n"
 
 
-def test_logs_container_choice_and_follow(node, namespace):
-    apply(node, namespace, """
+def test_logs_container_choice_and_follow(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: two}
@@ -270,20 +205,20 @@ def test_logs_container_choice_and_follow(node, namespace):
           - {name: a, image: busybox, command: [sh, -c, "for i in 1 2 3; do echo a$i; sleep 1; done"]}
           - {name: b, image: busybox, command: [sh, -c, "echo b; sleep 3600"]}
         """)
-    wait_pod(node, namespace, "two", lambda p: p["status"].get("phase") == "Running", 30, "Running")
-    defaulted = node.kubectl("logs", "two", "-n", namespace)
+    wait_pod(node, pod_namespace, "two", lambda p: p["status"].get("phase") == "Running", 30, "Running")
+    defaulted = node.kubectl("logs", "two", "-n", pod_namespace)
     assert 'Defaulted container "a" out of: a, b' in defaulted.stderr, "kubectl picks the first container itself"
-    missing = node.kubectl("get", "--raw", f"/api/v1/namespaces/{namespace}/pods/two/log", check=False)
+    missing = node.kubectl("get", "--raw", f"/api/v1/namespaces/{pod_namespace}/pods/two/log", check=False)
     assert "a container name must be specified for pod two, choose one of: [a b]" in missing.stderr
-    invalid = node.kubectl("logs", "two", "-n", namespace, "-c", "nope", check=False)
+    invalid = node.kubectl("logs", "two", "-n", pod_namespace, "-c", "nope", check=False)
     assert "container nope is not valid for pod two" in invalid.stderr
-    followed = node.kubectl("logs", "-f", "two", "-n", namespace, "-c", "a", timeout=30)
+    followed = node.kubectl("logs", "-f", "two", "-n", pod_namespace, "-c", "a", timeout=30)
     assert followed.stdout == "a1\na2\na3\n", "follow streams until the container exits"
 
 
-def test_kill9_and_adoption(node, namespace):
-    node.kubectl("run", "survivor", "-n", namespace, "--image=busybox", "--", "sleep", "3600")
-    before = wait_pod(node, namespace, "survivor", running_ready, 30, "Running")
+def test_kill9_and_adoption(node, pod_namespace):
+    node.kubectl("run", "survivor", "-n", pod_namespace, "--image=busybox", "--", "sleep", "3600")
+    before = wait_pod(node, pod_namespace, "survivor", running_ready, 30, "Running")
     monitors = monitor_count(node)
     node.stop(sig=signal.SIGKILL)
     assert monitor_count(node) == monitors, "containers keep running while the server is down"
@@ -294,7 +229,7 @@ def test_kill9_and_adoption(node, namespace):
         c = container(p)
         return p["status"].get("phase") == "Running" and c["containerID"] == container(before)["containerID"]
 
-    after = wait_pod(node, namespace, "survivor", adopted, 30, "the same container, adopted")
+    after = wait_pod(node, pod_namespace, "survivor", adopted, 30, "the same container, adopted")
     assert container(after)["restartCount"] == 0
     assert after["status"]["podIP"] == before["status"]["podIP"]
     assert monitor_count(node) == monitors, "no duplicate containers after the restart"
@@ -305,8 +240,8 @@ def monitor_count(s):
     return len(out.split())
 
 
-def test_deletion_leaves_nothing_behind(node, namespace):
-    apply(node, namespace, """
+def test_deletion_leaves_nothing_behind(node, pod_namespace):
+    apply(node, pod_namespace, """
         apiVersion: v1
         kind: Pod
         metadata: {name: gone}
@@ -319,7 +254,7 @@ def test_deletion_leaves_nothing_behind(node, namespace):
             volumeMounts: [{name: mem, mountPath: /mem}]
           volumes: [{name: mem, emptyDir: {medium: Memory}}]
         """)
-    p = wait_pod(node, namespace, "gone", running_ready, 30, "Running")
+    p = wait_pod(node, pod_namespace, "gone", running_ready, 30, "Running")
     uid = p["metadata"]["uid"]
     agent = os.path.join(node.data_dir, "agent")
     assert glob.glob(f"/sys/fs/cgroup/memory/tugboat/pod{uid}")
@@ -330,8 +265,8 @@ def test_deletion_leaves_nothing_behind(node, namespace):
             veths = [i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"].startswith("veth")]
     assert veths, "the pod's host-side veth is known from its CNI result"
     assert all(os.path.exists(f"/sys/class/net/{v}") for v in veths)
-    node.kubectl("delete", "pod", "gone", "-n", namespace, "--wait=true", timeout=60)
-    assert pod(node, namespace, "gone") is None
+    node.kubectl("delete", "pod", "gone", "-n", pod_namespace, "--wait=true", timeout=60)
+    assert pod(node, pod_namespace, "gone") is None
     leftovers = [m for m in open("/proc/self/mounts").read().split("\n") if uid in m]
     assert leftovers == [], f"mounts left: {leftovers}"
     assert not os.path.exists(os.path.join(agent, "pods", uid))

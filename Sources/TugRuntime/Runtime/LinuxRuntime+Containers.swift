@@ -185,7 +185,7 @@ extension LinuxRuntime {
     func oomKilled(_ info: ContainerInfo) -> Bool {
         guard let config = FileManager.default.contents(atPath: "\(records.containerDirectory(info.id))/config.json"),
               let path = (try? JSONParser.parseValue([UInt8](config)))?["linux"]["cgroupsPath"].stringValue else { return false }
-        guard let control = try? String(contentsOfFile: "/sys/fs/cgroup/memory\(path)/memory.oom_control", encoding: .utf8) else { return false }
+        guard let control = ProcFS.read("/sys/fs/cgroup/memory\(path)/memory.oom_control") else { return false }
         return control.split(separator: "\n").contains { line in
             let parts = line.split(separator: " ")
             return parts.count == 2 && parts[0] == "oom_kill" && (Int(parts[1]) ?? 0) > 0

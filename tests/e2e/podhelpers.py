@@ -1,0 +1,44 @@
+"""Helpers for the pod end-to-end tests: the agent-backed server fixture lives in conftest (`node`)."""
+import json
+import textwrap
+
+from conftest import wait_until
+
+
+def node_ready(s):
+    nodes = json.loads(s.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    return nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"] if c["type"] == "Ready")
+
+
+def pod(s, ns, name):
+    result = s.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def wait_pod(s, ns, name, predicate, timeout, what):
+    def check():
+        p = pod(s, ns, name)
+        return p if p and predicate(p) else None
+    try:
+        return wait_until(check, timeout, f"pod {ns}/{name}: {what}", interval=0.2)
+    except AssertionError:
+        p = pod(s, ns, name)
+        raise AssertionError(f"pod {ns}/{name}: {what}\nstatus: {json.dumps(p and p.get('status'), indent=1)}\nserver log:\n{s.tail()}")
+
+
+def running_ready(p):
+    statuses = p["status"].get("containerStatuses", [])
+    return p["status"].get("phase") == "Running" and statuses and all(c.get("ready") for c in statuses)
+
+
+def container(p, name=None):
+    """The status of container `name` (or the first one); an empty dict before the agent reported any."""
+    statuses = p["status"].get("containerStatuses", [])
+    return next((c for c in statuses if name is None or c["name"] == name), {"state": {}, "lastState": {}})
+
+
+def apply(s, ns, manifest):
+    s.kubectl("apply", "-n", ns, "-f", "-", input=textwrap.dedent(manifest))
+
+
+

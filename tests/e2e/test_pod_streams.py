@@ -1,0 +1,84 @@
+"""exec, attach, cp and the Python client's stream() against real containers (WebSocket v5/v4.channel.k8s.io through
+the API server to the node agent)."""
+import os
+import subprocess
+import tempfile
+
+from kubernetes import client, config
+from kubernetes.stream import stream
+
+from podhelpers import apply, running_ready, wait_pod
+
+
+def sleeper(node, ns, name="box"):
+    node.kubectl("run", name, "-n", ns, "--image=busybox", "--", "sleep", "3600")
+    wait_pod(node, ns, name, running_ready, 30, "Running")
+
+
+def test_exec_output_exit_codes_and_stdin(node, pod_namespace):
+    sleeper(node, pod_namespace)
+    assert node.kubectl("exec", "box", "-n", pod_namespace, "--", "echo", "hi", "there").stdout == "hi there\n"
+    failed = node.kubectl("exec", "box", "-n", pod_namespace, "--", "sh", "-c", "echo out; echo err >&2; exit 3", check=False)
+    assert failed.returncode == 3
+    assert failed.stdout == "out\n" and "err\n" in failed.stderr
+    assert "command terminated with exit code 3" in failed.stderr
+    piped = node.kubectl("exec", "-i", "box", "-n", pod_namespace, "--", "sh", "-c", "cat; echo end", input="line one\nline two\n")
+    assert piped.stdout == "line one\nline two\nend\n", "stdin reaches the command and its end (v5 close) ends cat"
+    missing = node.kubectl("exec", "box", "-n", pod_namespace, "--", "no-such-command", check=False)
+    assert missing.returncode != 0
+
+
+def test_exec_with_a_terminal(node, pod_namespace):
+    sleeper(node, pod_namespace)
+    # `script` gives kubectl a terminal of its own, as a user's shell would; its size reaches the container.
+    command = f"stty cols 91 rows 27; kubectl --kubeconfig {node.kubeconfig} --cache-dir {node.cache_dir} " \
+              f"exec -it box -n {pod_namespace} -- sh -c 'tty; stty size; exit 4'"
+    result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL)
+    assert "/dev/pts/" in result.stdout
+    assert "27 91" in result.stdout
+    assert result.returncode == 4
+
+
+def test_cp_both_ways(node, pod_namespace):
+    sleeper(node, pod_namespace)
+    source = tempfile.NamedTemporaryFile(delete=False)
+    source.write(os.urandom(300_000))
+    source.close()
+    node.kubectl("cp", source.name, f"{pod_namespace}/box:/tmp/data.bin")
+    back = source.name + ".back"
+    node.kubectl("cp", f"{pod_namespace}/box:/tmp/data.bin", back)
+    assert open(back, "rb").read() == open(source.name, "rb").read()
+    os.unlink(source.name)
+    os.unlink(back)
+
+
+def test_attach_and_run_interactive(node, pod_namespace):
+    apply(node, pod_namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: ticker}
+        spec:
+          containers: [{name: c, image: busybox, command: [sh, -c, "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]}]
+        """)
+    wait_pod(node, pod_namespace, "ticker", running_ready, 30, "Running")
+    attached = subprocess.run(["timeout", "2", "kubectl", "--kubeconfig", node.kubeconfig, "--cache-dir", node.cache_dir,
+                               "attach", "ticker", "-n", pod_namespace], capture_output=True, text=True, timeout=30)
+    assert attached.stdout.count("tick ") >= 3, f"attach streams the container's output: {attached.stdout!r} {attached.stderr!r}"
+    piped = node.kubectl("run", "-i", "--rm", "echoer", "-n", pod_namespace, "--image=busybox", "--restart=Never", "--",
+                         "sh", "-c", "read line; echo got $line", input="hello\n", timeout=60)
+    assert "got hello" in piped.stdout, "kubectl run -i feeds the container's own stdin"
+
+
+def test_python_client_exec_stream(node, pod_namespace):
+    sleeper(node, pod_namespace)
+    api = client.CoreV1Api(config.new_client_from_config(config_file=node.kubeconfig))
+    out = stream(api.connect_get_namespaced_pod_exec, "box", pod_namespace, command=["sh", "-c", "echo from-python; echo e >&2"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert "from-python" in out
+    resp = stream(api.connect_get_namespaced_pod_exec, "box", pod_namespace, command=["sh", "-c", "exit 5"],
+                  stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    resp.run_forever(timeout=20)
+    assert resp.returncode == 5
+    logs = api.read_namespaced_pod_log("box", pod_namespace)
+    assert logs == ""
