@@ -4,7 +4,7 @@ import TugRuntime
 /// `tug images`: the node's image store (`<data-dir>/images`, an OCI image layout).
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "Manage the images on this node.",
-                                                    subcommands: [ListImages.self, RemoveImage.self], defaultSubcommand: ListImages.self)
+                                                    subcommands: [ListImages.self, ImportImages.self, RemoveImage.self], defaultSubcommand: ListImages.self)
 }
 
 /// `tug images [list]`: lists images, making sure the built-in busybox is there.
@@ -30,7 +30,29 @@ struct ListImages: TugSubcommand {
     }
 }
 
-/// `tug images rm NAME…`: removes image names (their blobs are collected later).
+/// `tug images import FILE…`: loads `docker save` or OCI-layout archives.
+struct ImportImages: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Load images from docker save or OCI archives.")
+
+    @Option(help: "The node's data directory.")
+    var dataDir = "/var/lib/tugboat"
+
+    @Argument(help: "Archives made by `docker save`, `podman save` or `skopeo copy … oci-archive:` (optionally gzipped).")
+    var files: [String]
+
+    func execute() async throws {
+        let store = try ImageStore(root: "\(dataDir)/images")
+        for file in files {
+            let imported: [ImageImporter.Imported]
+            do { imported = try await ImageImporter(store: store).importArchive(file) } catch { throw CommandFailure("\(file): \(error)") }
+            for image in imported {
+                print("imported: \(image.reference ?? "<untagged>") \(image.manifest)")
+            }
+        }
+    }
+}
+
+/// `tug images rm NAME…`: removes image names, then the blobs and unpacked layers nothing needs any more.
 struct RemoveImage: TugSubcommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images by name.")
 
@@ -45,6 +67,11 @@ struct RemoveImage: TugSubcommand {
         var missing: [String] = []
         for reference in references {
             if try store.untag(reference) { print("untagged: \(try ImageReference(parsing: reference))") } else { missing.append(reference) }
+        }
+        let collector = try ImageGarbageCollector(imagesRoot: "\(dataDir)/images", store: store)
+        let collected = try collector.collect(inUse: ImageGarbageCollector.manifestsInUse(containerRoot: "\(dataDir)/agent/containers"))
+        if !collected.blobs.isEmpty || !collected.layers.isEmpty {
+            print("removed \(collected.blobs.count) blobs (\(ListImages.human(collected.bytes))) and \(collected.layers.count) unpacked layers")
         }
         if !missing.isEmpty { throw CommandFailure("no such image: \(missing.joined(separator: ", "))") }
     }

@@ -18,6 +18,11 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible, Comparable {
         }.joined()
     }
 
+    /// From 64 lowercase hex characters already computed (a streaming hash).
+    init(hex: String) {
+        self.hex = hex
+    }
+
     public var description: String { "sha256:\(hex)" }
     public static func < (a: Digest, b: Digest) -> Bool { a.hex < b.hex }
 }
