@@ -55,7 +55,12 @@ let package = Package(
         ),
         .target(
             name: "TugRuntime",
-            dependencies: ["CTugShim", "TugOS", "TugCNI", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CTugShim", "TugOS", "TugCNI", "TugAPIMachinery", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -174,7 +179,7 @@ let package = Package(
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),
-        .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery"]),
+        .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
         .testTarget(
             name: "TugAPIServerTests",

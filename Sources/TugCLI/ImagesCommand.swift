@@ -4,7 +4,7 @@ import TugRuntime
 /// `tug images`: the node's image store (`<data-dir>/images`, an OCI image layout).
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "Manage the images on this node.",
-                                                    subcommands: [ListImages.self, ImportImages.self, RemoveImage.self], defaultSubcommand: ListImages.self)
+                                                    subcommands: [ListImages.self, PullImage.self, ImportImages.self, RemoveImage.self], defaultSubcommand: ListImages.self)
 }
 
 /// `tug images [list]`: lists images, making sure the built-in busybox is there.
@@ -27,6 +27,33 @@ struct ListImages: TugSubcommand {
 
     static func human(_ bytes: Int64) -> String {
         bytes >= 1_048_576 ? String(format: "%.1f MiB", Double(bytes) / 1_048_576) : String(format: "%.1f KiB", Double(bytes) / 1024)
+    }
+}
+
+/// `tug images pull REF…`: fetches images from their registries (OCI distribution protocol).
+struct PullImage: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull images from a registry.")
+
+    @Option(help: "The node's data directory.")
+    var dataDir = "/var/lib/tugboat"
+
+    @Argument(help: "Image references, e.g. docker.io/library/nginx:1.27 or localhost:5000/app@sha256:….")
+    var references: [String]
+
+    func execute() async throws {
+        let client = RegistryClient(store: try ImageStore(root: "\(dataDir)/images"))
+        var failure: (any Error)? = nil
+        for reference in references {
+            do {
+                let digest = try await client.pull(reference)
+                print("pulled: \(try ImageReference(parsing: reference)) \(digest)")
+            } catch {
+                failure = CommandFailure("\(reference): \(error)")
+                break
+            }
+        }
+        await client.shutdown()
+        if let failure { throw failure }
     }
 }
 

@@ -12,8 +12,8 @@ struct ImageUnavailable: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Images from the node's store. Images that were built here or imported (`busybox`, `tug images import`) have no
-/// registry to ask, so `Always` uses the stored copy for them; everything else goes to the puller.
+/// Images from the node's store, pulled from their registry as imagePullPolicy says. Images that were built here or
+/// imported (`busybox`, `tug images import`) have no registry to ask, so `Always` uses the stored copy for them.
 struct LocalImageProvider: ImageProvider {
     let store: ImageStore
     /// Pulls from a registry; nil until the node can reach one.
@@ -27,7 +27,7 @@ struct LocalImageProvider: ImageProvider {
         }
         guard let pull else {
             if let local { return local }
-            throw ImageUnavailable(reason: "ErrImagePull", description: "image \"\(reference)\" is not on this node and no registry client is configured; load it with `tug images import`")
+            throw ImageUnavailable(reason: "ErrImagePull", description: "image \"\(reference)\" is not on this node; load it with `tug images import`")
         }
         do {
             try await pull(reference)

@@ -36,13 +36,14 @@ public final class NodeAgent: Service, Sendable {
         let registration = NodeRegistration(configuration: configuration, nodeIP: hostIP, client: client, images: images, logger: logger)
         try await registerWithRetry(registration)
 
+        let registry = RegistryClient(store: images)
         let kicker = Kicker()
         let probes = ProbeManager(runtime: runtime) { uid in kicker.kick(uid) }
         let cluster = APIClusterReader(client: client)
         let hostResolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         let syncer = PodSyncer(
             nodeName: configuration.nodeName, hostIP: hostIP, podsRoot: "\(configuration.root)/pods", runtime: runtime,
-            images: LocalImageProvider(store: images, pull: nil), volumes: VolumeManager(podsRoot: "\(configuration.root)/pods", cluster: cluster),
+            images: LocalImageProvider(store: images, pull: { reference in try await registry.pull(reference) }), volumes: VolumeManager(podsRoot: "\(configuration.root)/pods", cluster: cluster),
             cluster: cluster, writer: APIPodWriter(client: client), backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
             sandboxes: SandboxConfigBuilder(clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv),
             logger: logger)
@@ -73,6 +74,7 @@ public final class NodeAgent: Service, Sendable {
             group.cancelAll()
             await workers.shutdown()
             await probes.shutdown()
+            await registry.shutdown()
         }
     }
 
