@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -15,10 +16,18 @@
 #include <unistd.h>
 #include "tug_attach.h"
 
-int attach_listen(struct attach_server *server, const char *path) {
-    memset(server, 0, sizeof *server);
-    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) server->clients[i].fd = -1;
+static void drop(struct attach_client *c) {
+    if (c->fd >= 0) close(c->fd);
+    free(c->buffer);
+    *c = (struct attach_client){.fd = -1};
+}
+
+void attach_init(struct attach_server *server) {
     server->listen_fd = -1;
+    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) server->clients[i] = (struct attach_client){.fd = -1};
+}
+
+int attach_listen(struct attach_server *server, const char *path) {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof address.sun_path) return -1;
     strcpy(address.sun_path, path);
@@ -42,7 +51,9 @@ void attach_accept(struct attach_server *server) {
         int placed = 0;
         for (int i = 0; i < ATTACH_MAX_CLIENTS && !placed; i++) {
             if (server->clients[i].fd < 0) {
-                server->clients[i] = (struct attach_client){.fd = fd};
+                uint8_t *buffer = malloc(ATTACH_BUFFER);
+                if (buffer == NULL) break;
+                server->clients[i] = (struct attach_client){.fd = fd, .buffer = buffer};
                 placed = 1;
             }
         }
@@ -67,19 +78,15 @@ void attach_broadcast(struct attach_server *server, uint8_t type, const char *da
         struct attach_client *c = &server->clients[i];
         if (c->fd < 0) continue;
         // A client that cannot keep up is dropped rather than stalling the container's output.
-        if (write_all(c->fd, header, sizeof header) != 0 || write_all(c->fd, (const uint8_t *)data, length) != 0) {
-            close(c->fd);
-            c->fd = -1;
-        }
+        if (write_all(c->fd, header, sizeof header) != 0 || write_all(c->fd, (const uint8_t *)data, length) != 0) drop(c);
     }
 }
 
 int attach_read(struct attach_client *c, const struct attach_handlers *handlers) {
-    ssize_t n = read(c->fd, c->buffer + c->used, sizeof c->buffer - c->used);
+    ssize_t n = read(c->fd, c->buffer + c->used, ATTACH_BUFFER - c->used);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
     if (n <= 0) {
-        close(c->fd);
-        c->fd = -1;
+        drop(c);
         return -1;
     }
     c->used += (size_t)n;
@@ -87,9 +94,8 @@ int attach_read(struct attach_client *c, const struct attach_handlers *handlers)
     while (c->used - offset >= 5) {
         const uint8_t *m = c->buffer + offset;
         size_t length = ((size_t)m[1] << 24) | ((size_t)m[2] << 16) | ((size_t)m[3] << 8) | m[4];
-        if (length > sizeof c->buffer - 5) {  // a malformed client
-            close(c->fd);
-            c->fd = -1;
+        if (length > ATTACH_BUFFER - 5) {  // a malformed client
+            drop(c);
             return -1;
         }
         if (c->used - offset < 5 + length) break;
@@ -110,10 +116,7 @@ int attach_read(struct attach_client *c, const struct attach_handlers *handlers)
 }
 
 void attach_close_all(struct attach_server *server, const char *path) {
-    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) {
-        if (server->clients[i].fd >= 0) close(server->clients[i].fd);
-        server->clients[i].fd = -1;
-    }
+    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) drop(&server->clients[i]);
     if (server->listen_fd >= 0) close(server->listen_fd);
     server->listen_fd = -1;
     if (path) unlink(path);

@@ -12,9 +12,11 @@
 #define ATTACH_CLOSE_STDIN 3
 #define ATTACH_RESIZE 4
 
+#define ATTACH_BUFFER (65536 + 5)
+
 struct attach_client {
     int fd;
-    uint8_t buffer[65536 + 5];
+    uint8_t *buffer;  // ATTACH_BUFFER bytes, allocated while connected
     size_t used;
 };
 
@@ -30,6 +32,7 @@ struct attach_handlers {
     void (*resize)(void *context, uint16_t rows, uint16_t cols);
 };
 
+void attach_init(struct attach_server *server);
 int attach_listen(struct attach_server *server, const char *path);
 void attach_accept(struct attach_server *server);
 void attach_broadcast(struct attach_server *server, uint8_t type, const char *data, size_t length);

@@ -371,9 +371,7 @@ int tug_monitor_main(int argc, char **argv) {
         if (o.stdin_open) ok = ok && pipe2(in, O_CLOEXEC) == 0;
     }
     struct attach_server attach;
-    memset(&attach, 0, sizeof attach);
-    attach.listen_fd = -1;
-    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++) attach.clients[i].fd = -1;
+    attach_init(&attach);
     if (ok && o.attach_socket) ok = attach_listen(&attach, o.attach_socket) == 0;
     if (!ok) {
         report(status_pipe[1], "{\"error\":\"container monitor: cannot create its pipes or sockets\"}\n");

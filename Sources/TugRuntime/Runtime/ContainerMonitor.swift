@@ -21,8 +21,11 @@ public struct ContainerMonitor: Sendable {
         self.runner = runner
     }
 
+    /// This process's binary; after an upgrade in place (the old file replaced while running) the new one at the
+    /// same path.
     public static var currentExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
     }
 
     public struct Files: Sendable, Hashable {
