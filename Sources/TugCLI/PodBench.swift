@@ -5,6 +5,7 @@ import Glibc
 #endif
 import TugAPIMachinery
 import TugClient
+import TugOS
 
 /// `tug bench pods`: a fresh `tug server --disable-agent` plus a `tug agent` joined to it by token (so the agent is
 /// its own process and its memory can be read), then pod create → Ready as seen by a watch: single pods one after
@@ -87,7 +88,7 @@ struct PodBench: TugSubcommand {
         try await create("warm-up")
         _ = try await waitReady(["warm-up"])
         try await Task.sleep(for: .seconds(2))
-        let idleRSS = APIBench.rssMiB(pid: agentPID)
+        let idle = Self.memory(pid: agentPID)
 
         var singles: [Duration] = []
         for i in 0..<single {
@@ -106,8 +107,8 @@ struct PodBench: TugSubcommand {
         let burstTimes = try await waitReady(names)
         let burstAll = (burstTimes.max() ?? burstStart) - burstStart
         try await Task.sleep(for: .seconds(2))
-        let busyRSS = APIBench.rssMiB(pid: agentPID)
-        let monitors = Self.monitorRSS(root: "\(dataDir)/agent/runc")
+        let busy = Self.memory(pid: agentPID)
+        let monitors = Self.monitorMemory(root: "\(dataDir)/agent/runc")
 
         print("tug bench pods — \(single) single pods, a burst of \(burst), \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("reproduce: tug bench pods --single \(single) --burst \(burst)")
@@ -116,9 +117,9 @@ struct PodBench: TugSubcommand {
             ("single pod create → Ready (watch)", APIBench.percentiles(singles)),
             ("burst of \(burst): all Ready", APIBench.ms(burstAll)),
             ("burst of \(burst): each pod create → Ready", APIBench.percentiles(burstTimes.map { $0 - burstStart })),
-            ("agent RSS idle (1 pod)", String(format: "%.1f MiB", idleRSS)),
-            ("agent RSS with \(single + burst + 1) pods", String(format: "%.1f MiB", busyRSS)),
-            ("container monitors", String(format: "%d processes, %.1f MiB RSS in all", monitors.count, monitors.rss)),
+            ("agent memory idle (1 pod)", idle.description),
+            ("agent memory with \(single + burst + 1) pods", busy.description),
+            ("container monitors (\(monitors.count))", monitors.total.description + String(format: "; %.1f MiB PSS each", monitors.total.pss / Double(max(1, monitors.count)))),
         ]
         let width = report.map(\.0.count).max() ?? 0
         for (name, value) in report {
@@ -126,17 +127,42 @@ struct PodBench: TugSubcommand {
         }
     }
 
-    /// The `tug __monitor` processes of this runc root and their summed RSS.
-    static func monitorRSS(root: String) -> (count: Int, rss: Double) {
-        var count = 0, rss = 0.0
+    /// RSS, PSS (shared pages divided among the processes mapping them) and private dirty memory, in MiB.
+    struct Memory: CustomStringConvertible {
+        var rss = 0.0, pss = 0.0, privateDirty = 0.0
+        var description: String { String(format: "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", rss, pss, privateDirty) }
+    }
+
+    static func memory(pid: Int32) -> Memory {
+        var memory = Memory()
+        for line in (ProcFS.read("/proc/\(pid)/smaps_rollup") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, let kb = Double(fields[1]) else { continue }
+            switch fields[0] {
+            case "Rss:": memory.rss = kb / 1024
+            case "Pss:": memory.pss = kb / 1024
+            case "Private_Dirty:": memory.privateDirty = kb / 1024
+            default: break
+            }
+        }
+        return memory
+    }
+
+    /// The `tug __monitor` processes of this runc root and their summed memory.
+    static func monitorMemory(root: String) -> (count: Int, total: Memory) {
+        var count = 0
+        var total = Memory()
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard arguments.count > 1, arguments[1] == "__monitor", arguments.contains(root) else { continue }
+            let memory = memory(pid: pid)
             count += 1
-            rss += max(0, APIBench.rssMiB(pid: pid))
+            total.rss += memory.rss
+            total.pss += memory.pss
+            total.privateDirty += memory.privateDirty
         }
-        return (count, rss)
+        return (count, total)
     }
 
     /// Deletes the pods, stops agent and server, and `tug reset`s the data dir (containers, mounts, veths, bridge).

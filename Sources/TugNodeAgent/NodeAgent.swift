@@ -53,9 +53,11 @@ public final class NodeAgent: Service, Sendable {
                                      workers: workers, logger: logger)
         logger.info("node agent started", metadata: ["node": "\(configuration.nodeName)", "ip": "\(hostIP)", "podCIDR": "\(configuration.podCIDR)"])
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await registration.heartbeat() }
-            group.addTask {
+        // The endpoint serves until the service group's graceful shutdown reaches it (it stops by itself, draining
+        // open streams); the loops are cancelled then.
+        let loops = [
+            Task { await registration.heartbeat() },
+            Task {
                 let selector = "fieldSelector=spec.nodeName%3D\(self.configuration.nodeName)"
                 let reflector = Reflector(client: self.client, path: "/api/v1/pods", query: selector, logger: self.logger)
                 await reflector.run { event in
@@ -67,15 +69,23 @@ public final class NodeAgent: Service, Sendable {
                     case .deleted(let pod): await workers.remove(uid: pod["metadata"]["uid"].stringValue ?? "")
                     }
                 }
+            },
+            Task { await self.relist(runtime: runtime, workers: workers) },
+        ]
+        do {
+            try await withTaskCancellationHandler {
+                try await endpoint.run()
+            } onCancel: {
+                loops.forEach { $0.cancel() }
             }
-            group.addTask { await self.relist(runtime: runtime, workers: workers) }
-            group.addTask { try await endpoint.run() }
-            try? await gracefulShutdown()
-            group.cancelAll()
-            await workers.shutdown()
-            await probes.shutdown()
-            await registry.shutdown()
+        } catch {
+            logger.error("node agent endpoint failed", metadata: ["error": "\(error)"])
         }
+        loops.forEach { $0.cancel() }
+        for loop in loops { await loop.value }
+        await workers.shutdown()
+        await probes.shutdown()
+        await registry.shutdown()
     }
 
     func registerWithRetry(_ registration: NodeRegistration) async throws {
