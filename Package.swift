@@ -174,6 +174,7 @@ let package = Package(
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
         .testTarget(name: "TugNodeAgentTests", dependencies: ["TugNodeAgent", "TugRuntime", "TugAPIMachinery", "TugOS",
                                                              .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TugCNITests", dependencies: ["TugCNI", "TugOS", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),

@@ -30,7 +30,7 @@ struct ResetCommand: TugSubcommand {
             let runtime = try LinuxRuntime(root: "\(dataDir)/agent", images: try ImageStore(root: "\(dataDir)/images"), podCIDR: "10.42.0.0/24")
             let summary = try await runtime.reset()
             print("removed \(summary.containers) containers, \(summary.sandboxes) pod sandboxes, \(summary.mounts) mounts"
-                  + (summary.bridgeRemoved ? " and the tug0 bridge" : ""))
+                  + (summary.bridgeRemoved ? ", the tug0 bridge" : "") + (summary.hostPortChainsRemoved ? ", the host-port iptables chains" : ""))
         }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")

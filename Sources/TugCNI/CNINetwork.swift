@@ -40,6 +40,9 @@ public struct CNINetwork: Sendable {
         ]
     }
 
+    /// The loopback plugin alone, run on every pod's `lo`.
+    public static let loopback: JSONValue = ["cniVersion": "1.0.0", "name": "cni-loopback", "plugins": [["type": "loopback"]]]
+
     public struct PortMapping: Sendable, Hashable {
         public var hostPort: Int
         public var containerPort: Int
@@ -87,14 +90,6 @@ public struct CNINetwork: Sendable {
         }
         if let firstError { throw firstError }
         try? FileManager.default.removeItem(atPath: cache)
-    }
-
-    /// Attachments with a cached result (what `tug reset` and the agent's garbage collection tear down).
-    public func cachedAttachments() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory)) ?? []).compactMap { file in
-            let parts = file.split(separator: "-")
-            return parts.count >= 3 ? String(parts[1]) : nil
-        }
     }
 
     func cachePath(name: String, containerID: String, ifName: String) -> String {

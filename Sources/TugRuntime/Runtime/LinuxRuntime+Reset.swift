@@ -1,4 +1,5 @@
 import Foundation
+import TugCNI
 import TugOS
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +12,7 @@ extension LinuxRuntime {
         public var sandboxes = 0
         public var mounts = 0
         public var bridgeRemoved = false
+        public var hostPortChainsRemoved = false
     }
 
     /// Tears down everything this runtime root created: every container and sandbox (processes, runc state,
@@ -39,6 +41,9 @@ extension LinuxRuntime {
         if FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"), ports.isEmpty {
             _ = try await runner.output(Command(["ip", "link", "delete", bridge, "type", "bridge"], timeout: .seconds(10)))
             summary.bridgeRemoved = true
+        }
+        if summary.bridgeRemoved || !FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)") {
+            summary.hostPortChainsRemoved = try await HostPortChains.removeIfUnused(runner: runner)
         }
         return summary
     }

@@ -16,6 +16,8 @@ public final class LinuxRuntime: ContainerRuntime {
     let monitor: ContainerMonitor
     let layers: LayerStore
     let network: CNINetwork
+    /// The pod's `lo`, brought up by the loopback plugin as containerd does.
+    let loopback: CNINetwork
     let runner: any CommandRunner
     /// Parent of every pod cgroup (cgroupfs layout: `/tugboat/pod<uid>/<container id>`).
     let cgroupParent: String
@@ -31,6 +33,7 @@ public final class LinuxRuntime: ContainerRuntime {
         layers = try LayerStore(root: "\(images.blobs.root)/layers", blobs: images.blobs, runner: runner)
         network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, ipamDirectory: "\(root)/cni/ipam"),
                                  cacheDirectory: "\(root)/cni/results", runner: runner)
+        loopback = try CNINetwork(configList: CNINetwork.loopback, cacheDirectory: "\(root)/cni/results", runner: runner)
         try FileManager.default.createDirectory(atPath: "\(root)/runc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(root)/sockets", withIntermediateDirectories: true)
         try Self.preparePauseRoot("\(root)/pause")
@@ -95,6 +98,7 @@ public final class LinuxRuntime: ContainerRuntime {
         try records.save(info, in: directory)
         if !config.hostNetwork {
             let mappings = config.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
+            _ = try await loopback.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", ifName: "lo")
             let result = try await network.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", portMappings: mappings)
             info.ip = result["ips"][0]["address"].stringValue.map { String($0.split(separator: "/")[0]) }
         } else {
@@ -130,6 +134,7 @@ public final class LinuxRuntime: ContainerRuntime {
             let alive = ContainerMonitor.isAlive(info.pid)
             let mappings = info.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
             try await network.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, portMappings: mappings)
+            try await loopback.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, ifName: "lo")
         }
         try await runc.kill(id, signal: "KILL")
         try await waitForExit(of: .init(bundle: directory, log: ""), pid: info.pid, timeout: .seconds(10))
