@@ -11,8 +11,13 @@ def node_ready(s):
 
 
 def pod(s, ns, name):
+    """The pod as JSON (with an empty `status` until the first status write), or None."""
     result = s.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
-    return json.loads(result.stdout) if result.returncode == 0 else None
+    if result.returncode != 0:
+        return None
+    p = json.loads(result.stdout)
+    p.setdefault("status", {})
+    return p
 
 
 def wait_pod(s, ns, name, predicate, timeout, what):

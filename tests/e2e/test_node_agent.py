@@ -1,0 +1,70 @@
+"""`tug agent` joining a server by token as its own process: node registration, lease, labels, taints and pod CIDR."""
+import json
+import os
+import random
+import subprocess
+
+from conftest import TUG, Server, free_port, wait_until
+from podhelpers import node_ready, wait_pod
+
+
+def test_agent_joins_by_token(tmp_path):
+    server = Server().start()  # control plane only (--disable-agent)
+    agent = None
+    try:
+        token = open(os.path.join(server.data_dir, "server/node-token")).read().strip()
+        assert token.startswith("T1") and "::" in token
+        cidr = f"10.42.{random.randint(200, 250)}.0/24"
+        log = open(tmp_path / "agent.log", "wb")
+        agent = subprocess.Popen([TUG, "agent", "--server", f"https://127.0.0.1:{server.port}", "--token", token,
+                                  "--data-dir", server.data_dir, "--agent-port", str(free_port()), "--node-name", "edge-1",
+                                  "--node-label", "tier=edge", "--node-taint", "dedicated=edge:NoSchedule", "--pod-cidr", cidr],
+                                 stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: node_ready(server), 30, "joined node Ready")
+        node = json.loads(server.kubectl("get", "node", "edge-1", "-o", "json").stdout)
+        assert node["metadata"]["labels"]["tier"] == "edge"
+        assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "edge-1"
+        assert node["spec"]["taints"] == [{"key": "dedicated", "value": "edge", "effect": "NoSchedule"}]
+        assert node["spec"]["podCIDR"] == cidr
+        info = node["status"]["nodeInfo"]
+        assert set(info) >= {"architecture", "bootID", "containerRuntimeVersion", "kernelVersion", "kubeProxyVersion",
+                             "kubeletVersion", "machineID", "operatingSystem", "osImage", "systemUUID"}
+        assert {"cpu", "memory", "pods", "ephemeral-storage"} <= set(node["status"]["capacity"])
+        assert [c["type"] for c in node["status"]["conditions"]] == ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
+        lease = json.loads(server.kubectl("get", "lease", "edge-1", "-n", "kube-node-lease", "-o", "json").stdout)
+        assert lease["spec"]["holderIdentity"] == "edge-1" and lease["spec"]["renewTime"]
+
+        server.kubectl("create", "namespace", "edge")
+        server.kubectl("run", "untolerated", "-n", "edge", "--image=busybox", "--", "sleep", "3600")
+        p = wait_pod(server, "edge", "untolerated",
+                     lambda p: any(c["type"] == "PodScheduled" and c["status"] == "False" for c in p["status"].get("conditions", [])),
+                     30, "Unschedulable")
+        message = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")["message"]
+        assert message == "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: edge}."
+        overrides = json.dumps({"spec": {"terminationGracePeriodSeconds": 1, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "edge", "effect": "NoSchedule"}]}})
+        server.kubectl("run", "tolerated", "-n", "edge", "--image=busybox", f"--overrides={overrides}", "--", "sleep", "3600")
+        p = wait_pod(server, "edge", "tolerated", lambda p: p["status"].get("phase") == "Running", 30, "Running on the joined node")
+        assert p["spec"]["nodeName"] == "edge-1"
+        assert p["status"]["podIP"].startswith(cidr.rsplit(".", 1)[0] + ".")
+        server.kubectl("delete", "namespace", "edge", "--wait=true", timeout=120)
+    finally:
+        if agent:
+            agent.terminate()
+            agent.wait(timeout=30)
+        server.stop()
+        reset = subprocess.run([TUG, "reset", "--data-dir", server.data_dir], capture_output=True, text=True, timeout=300)
+        assert reset.returncode == 0, reset.stderr
+        server.cleanup()
+
+
+def test_agent_refuses_a_wrong_token(tmp_path):
+    server = Server().start()
+    try:
+        bad = "T1" + "0" * 64 + "::secret"
+        result = subprocess.run([TUG, "agent", "--server", f"https://127.0.0.1:{server.port}", "--token", bad,
+                                 "--data-dir", str(tmp_path), "--agent-port", str(free_port())],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0
+        assert "the server's CA does not match the join token" in result.stderr
+    finally:
+        server.cleanup()
