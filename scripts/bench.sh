@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# API benchmark: starts its own server in a temporary data dir (any free port) and prints the figures.
+# Benchmarks: each starts its own server (and agent) in a temporary data dir on free ports and prints its figures.
 set -euo pipefail
 bin=$1
-timeout 900 "$bin" bench api "${@:2}"
+timeout 900 "$bin" bench api
+timeout 900 "$bin" bench pods

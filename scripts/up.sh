@@ -18,9 +18,10 @@ for _ in $(seq 1 100); do
 tug server is ready on https://127.0.0.1:$port (log: $log)
 
   export KUBECONFIG=$kubeconfig
-  kubectl get namespaces
-  kubectl create deployment web --image=busybox --replicas=3 -- httpd -f -p 8080
-  kubectl get deployments,pods -o wide
+  kubectl get nodes -o wide
+  kubectl run hello --image=busybox -- sh -c 'echo hello from \$(hostname); sleep 3600'
+  kubectl logs -f hello
+  kubectl exec -it hello -- sh
 
 Stop it with: make down     Remove its state with: $bin reset --data-dir $data_dir
 MSG
