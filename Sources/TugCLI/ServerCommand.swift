@@ -93,7 +93,8 @@ struct ServerCommand: TugSubcommand {
             services: [
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
-                .init(service: DefaultServiceAccounts(store: store)),
+                .init(service: NamespaceDefaults.serviceAccounts(store: store)),
+                .init(service: NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM)),
                 .init(service: WatchProgressNotifier(backend: backend)),
                 // Closes the in-process clients once the API server has ended their watches.
                 .init(service: ShutdownHook {

@@ -100,6 +100,11 @@ struct PodSyncer: Sendable {
 
         if let sandbox, !terminal {
             requeue = earliest(requeue, try await runContainers(pod, uid: uid, sandbox: sandbox, containers: containers, context: &context))
+            // Running pods see ConfigMap, Secret and token updates in their volumes (the kubelet's periodic sync).
+            if VolumeManager.hasAPIVolumes(pod) {
+                if context.volumes == nil { _ = try? await volumes.prepare(pod: pod, hostIP: hostIP, podIP: sandbox.ip) }
+                requeue = earliest(requeue, Self.resyncPeriod)
+            }
             containers = try await runtime.containers(ofPod: uid)
             try await collectGarbage(containers)
             containers = try await runtime.containers(ofPod: uid)
@@ -107,6 +112,9 @@ struct PodSyncer: Sendable {
         try await report(pod, uid: uid, sandbox: sandbox, containers: containers)
         return requeue
     }
+
+    /// How often a running pod with API-backed volumes is synced even when nothing happened.
+    static let resyncPeriod = Duration.seconds(60)
 
     func earliest(_ a: Duration?, _ b: Duration?) -> Duration? {
         switch (a, b) {

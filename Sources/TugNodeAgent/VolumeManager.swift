@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TugAPIMachinery
 import TugOS
 
@@ -14,6 +15,8 @@ struct PreparedVolume: Sendable, Hashable {
 struct VolumeManager: Sendable {
     let podsRoot: String
     let cluster: any ClusterReader
+    /// Projected service-account tokens, reused until 80 % of their lifetime has passed (as the kubelet does).
+    let tokens = TokenCache()
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -101,10 +104,18 @@ struct VolumeManager: Sendable {
             if source["downwardAPI"] != .null { files.merge(try downward(source["downwardAPI"]["items"], environment: environment, defaultMode: defaultMode)) { $1 } }
             if source["serviceAccountToken"] != .null {
                 let token = source["serviceAccountToken"]
-                let jwt = try await cluster.serviceAccountToken(
-                    namespace: namespace, name: pod["spec"]["serviceAccountName"].stringValue ?? "default",
-                    audience: token["audience"].stringValue, expirationSeconds: token["expirationSeconds"].intValue ?? 3600,
-                    podName: pod["metadata"]["name"].stringValue ?? "", podUID: pod["metadata"]["uid"].stringValue ?? "")
+                let lifetime = token["expirationSeconds"].intValue ?? 3600
+                let account = pod["spec"]["serviceAccountName"].stringValue ?? "default"
+                let key = "\(pod["metadata"]["uid"].stringValue ?? "")/\(account)/\(token["audience"].stringValue ?? "")/\(lifetime)"
+                let jwt: String
+                if let cached = tokens.get(key) {
+                    jwt = cached
+                } else {
+                    jwt = try await cluster.serviceAccountToken(
+                        namespace: namespace, name: account, audience: token["audience"].stringValue, expirationSeconds: lifetime,
+                        podName: pod["metadata"]["name"].stringValue ?? "", podUID: pod["metadata"]["uid"].stringValue ?? "")
+                    tokens.put(key, jwt, refreshAfter: .seconds(lifetime * 8 / 10))
+                }
                 files[token["path"].stringValue ?? "token"] = (Array(jwt.utf8), Int(defaultMode ?? 0o644))
             }
         }
@@ -151,10 +162,40 @@ struct VolumeManager: Sendable {
         return files
     }
 
+    /// Whether the pod has volumes whose content comes from the API (refreshed while the pod runs).
+    static func hasAPIVolumes(_ pod: JSONValue) -> Bool {
+        (pod["spec"]["volumes"].arrayValue ?? []).contains { v in
+            v["configMap"] != .null || v["secret"] != .null || v["projected"] != .null || v["downwardAPI"] != .null
+        }
+    }
+
     /// Unmounts and removes everything the pod's volumes put on this node.
     func cleanUp(podUID: String) throws {
+        tokens.forget(prefix: "\(podUID)/")
         let directory = podDirectory(podUID)
         for point in Mounts.mountPoints(under: directory) { try Mounts.unmount(point) }
         if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+    }
+}
+
+/// Tokens by key with the time after which they are fetched again.
+final class TokenCache: Sendable {
+    private let entries = Mutex<[String: (token: String, refresh: ContinuousClock.Instant)]>([:])
+
+    func get(_ key: String) -> String? {
+        entries.withLock { entries in
+            guard let entry = entries[key], ContinuousClock.now < entry.refresh else { return nil }
+            return entry.token
+        }
+    }
+
+    func put(_ key: String, _ token: String, refreshAfter: Duration) {
+        entries.withLock { $0[key] = (token, ContinuousClock.now + refreshAfter) }
+    }
+
+    func forget(prefix: String) {
+        entries.withLock { entries in
+            for key in entries.keys where key.hasPrefix(prefix) { entries[key] = nil }
+        }
     }
 }
