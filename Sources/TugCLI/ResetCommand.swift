@@ -27,10 +27,10 @@ struct ResetCommand: TugSubcommand {
             throw CommandFailure("\(dataDir) does not look like a Tugboat data dir (no server/ or agent/ inside); refusing to delete it")
         }
         if fm.fileExists(atPath: "\(dataDir)/agent/sandboxes") {
-            let runtime = try LinuxRuntime(root: "\(dataDir)/agent", images: try ImageStore(root: "\(dataDir)/images"), podCIDR: "10.42.0.0/24")
+            let runtime = try LinuxRuntime(root: "\(dataDir)/agent", images: try ImageStore(root: "\(dataDir)/images"), podCIDR: nil)
             let summary = try await runtime.reset()
             print("removed \(summary.containers) containers, \(summary.sandboxes) pod sandboxes, \(summary.mounts) mounts"
-                  + (summary.bridgeRemoved ? ", the tug0 bridge" : "") + (summary.hostPortChainsRemoved ? ", the host-port iptables chains" : ""))
+                  + (summary.bridgeRemoved ? ", the \(runtime.bridge) bridge" : "") + (summary.hostPortChainsRemoved ? ", the host-port iptables chains" : ""))
         }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")

@@ -65,6 +65,14 @@ extension PodSyncer {
         do {
             let started = try await runtime.startContainer(config, in: sandbox)
             memory.setWaiting(uid, name, nil)
+            // postStart runs before the container counts as started; if it fails the container is killed and restarted
+            // by its restart policy (the kubelet's FailedPostStartHook).
+            let postStart = spec["lifecycle"]["postStart"]
+            if postStart != .null, await !runHook(postStart, container: started, podIP: sandbox.ip ?? hostIP, timeout: .seconds(30)) {
+                logger.info("postStart hook failed; killing the container", metadata: ["pod": "\(podName(pod))", "container": "\(name)"])
+                try? await runtime.stopContainer(started.id, gracePeriod: gracePeriod(pod))
+                return true
+            }
             if !isInit { probes.watch(container: started, spec: spec, pod: pod, podIP: sandbox.ip ?? hostIP) }
             return true
         } catch {
@@ -93,18 +101,28 @@ extension PodSyncer {
 
     /// Stops everything of a pod: preStop hooks and SIGTERM within the grace period, then SIGKILL; removes the
     /// sandbox (network, cgroups, containers) and volumes; with `deleteFromAPI`, finishes the graceful delete.
+    /// A lifecycle handler (exec, httpGet, tcpSocket, or sleep), as the probes run them; true when it succeeded.
+    func runHook(_ handler: JSONValue, container: ContainerInfo, podIP: String, timeout: Duration) async -> Bool {
+        if let seconds = handler["sleep"]["seconds"].intValue {
+            try? await Task.sleep(for: min(.seconds(seconds), timeout))
+            return true
+        }
+        return await probes.run(ProbeManager.resolvingPorts(handler, .null), containerID: container.id, podIP: podIP, timeout: timeout)
+    }
+
     func terminate(uid: String, pod: JSONValue?, deleteFromAPI: Bool) async {
         logger.info("stopping pod", metadata: ["uid": "\(uid)", "pod": "\(pod.map(podName) ?? "(gone)")"])
         do {
             let grace = pod.map(gracePeriod) ?? .zero
+            let podIP = try await runtime.sandboxes().first { $0.podUID == uid && $0.state == .ready }?.ip ?? hostIP
             let running = try await runtime.containers(ofPod: uid).filter { $0.state == .running }
             await withTaskGroup(of: Void.self) { group in
                 for container in running {
                     let spec = (pod?["spec"]["containers"].arrayValue ?? []).first { $0["name"].stringValue == container.name }
                     group.addTask {
                         let started = ContinuousClock.now
-                        if let command = spec?["lifecycle"]["preStop"]["exec"]["command"].arrayValue?.compactMap(\.stringValue), !command.isEmpty, grace > .zero {
-                            _ = try? await runtime.exec(container.id, command: command, timeout: grace)
+                        if let preStop = spec?["lifecycle"]["preStop"], preStop != .null, grace > .zero {
+                            _ = await runHook(preStop, container: container, podIP: podIP, timeout: grace)
                         }
                         let left = grace - (ContinuousClock.now - started)
                         try? await runtime.stopContainer(container.id, gracePeriod: max(left, .zero))

@@ -18,7 +18,7 @@ extension LinuxRuntime {
     /// Tears down everything this runtime root created: every container and sandbox (processes, runc state,
     /// cgroups, network attachments and their iptables rules), every mount under the root, and the pod bridge
     /// once no other pod uses it.
-    public func reset(bridge: String = "tug0") async throws -> ResetSummary {
+    public func reset() async throws -> ResetSummary {
         var summary = ResetSummary()
         for container in try await containers() {
             try await removeContainer(container.id)
@@ -42,9 +42,7 @@ extension LinuxRuntime {
             _ = try await runner.output(Command(["ip", "link", "delete", bridge, "type", "bridge"], timeout: .seconds(10)))
             summary.bridgeRemoved = true
         }
-        if summary.bridgeRemoved || !FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)") {
-            summary.hostPortChainsRemoved = try await HostPortChains.removeIfUnused(runner: runner)
-        }
+        summary.hostPortChainsRemoved = try await HostPortChains.removeIfUnused(runner: runner)
         return summary
     }
 }

@@ -21,22 +21,36 @@ public final class LinuxRuntime: ContainerRuntime {
     let runner: any CommandRunner
     /// Parent of every pod cgroup (cgroupfs layout: `/tugboat/pod<uid>/<container id>`).
     let cgroupParent: String
+    /// The pod bridge; each pod CIDR has its own (a bridge carries one gateway address).
+    public let bridge: String
 
-    public init(root: String, images: ImageStore, podCIDR: String, runcBinary: String = "/usr/sbin/runc",
+    /// `podCIDR` nil reuses the range this root was last run with (for `tug reset`).
+    public init(root: String, images: ImageStore, podCIDR: String?, runcBinary: String = "/usr/sbin/runc",
                 cgroupParent: String = "/tugboat", runner: any CommandRunner = ProcessCommandRunner()) throws {
         self.root = root
         self.runner = runner
         self.cgroupParent = cgroupParent
+        let settingsPath = "\(root)/cni/network.json"
+        let podCIDR = podCIDR ?? (FileManager.default.contents(atPath: settingsPath).flatMap { try? JSONParser.parseValue([UInt8]($0)) }?["podCIDR"].stringValue
+                                  ?? "10.42.0.0/24")
+        bridge = Self.bridgeName(for: podCIDR)
+        try FileManager.default.createDirectory(atPath: "\(root)/cni", withIntermediateDirectories: true)
+        try Data(JSONWriter.bytes(["podCIDR": .string(podCIDR), "bridge": .string(bridge)])).write(to: URL(fileURLWithPath: settingsPath), options: .atomic)
         records = try RuntimeRecords(root: root)
         runc = Runc(binary: runcBinary, root: "\(root)/runc", runner: runner)
         monitor = ContainerMonitor(runc: runc, runner: runner)
         layers = try LayerStore(root: "\(images.blobs.root)/layers", blobs: images.blobs, runner: runner)
-        network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, ipamDirectory: "\(root)/cni/ipam"),
+        network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, bridge: bridge, ipamDirectory: "\(root)/cni/ipam"),
                                  cacheDirectory: "\(root)/cni/results", runner: runner)
         loopback = try CNINetwork(configList: CNINetwork.loopback, cacheDirectory: "\(root)/cni/results", runner: runner)
         try FileManager.default.createDirectory(atPath: "\(root)/runc", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(root)/sockets", withIntermediateDirectories: true)
         try Self.preparePauseRoot("\(root)/pause")
+    }
+
+    /// `tug0` for the default range 10.42.0.0/24, `tug<8 hex of the range's hash>` for any other.
+    public static func bridgeName(for podCIDR: String) -> String {
+        podCIDR == "10.42.0.0/24" ? "tug0" : "tug" + Digest(of: Array(podCIDR.utf8)).hex.prefix(8)
     }
 
     /// Turns on what pod networking needs from the kernel: forwarding between the bridge's ports, and bridged
