@@ -274,3 +274,60 @@ def test_deletion_leaves_nothing_behind(node, pod_namespace):
     assert not glob.glob(f"/sys/fs/cgroup/*/tugboat/pod{uid}")
     for record in glob.glob(os.path.join(agent, "sandboxes", "*", "info.json")) + glob.glob(os.path.join(agent, "containers", "*", "info.json")):
         assert json.load(open(record))["podUID"] != uid, f"runtime record left: {record}"
+
+
+def test_hooks_termination_message_and_startup_probe(node, pod_namespace):
+    apply(node, pod_namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: hooked}
+        spec:
+          terminationGracePeriodSeconds: 5
+          volumes: [{name: shared, emptyDir: {}}]
+          containers:
+          - name: c
+            image: busybox
+            command: [sh, -c, "touch /tmp/booted; while [ ! -f /shared/stop ]; do sleep 0.2; done; echo bye > /dev/termination-log; exit 7"]
+            volumeMounts: [{name: shared, mountPath: /shared}]
+            lifecycle:
+              postStart: {exec: {command: [sh, -c, "echo started > /shared/post-start"]}}
+            startupProbe: {exec: {command: [test, -f, /tmp/booted]}, periodSeconds: 1}
+          - name: watcher
+            image: busybox
+            command: [sh, -c, "sleep 3600"]
+            volumeMounts: [{name: shared, mountPath: /shared}]
+        """)
+    p = wait_pod(node, pod_namespace, "hooked", running_ready, 30, "Running and Ready after the startup probe")
+    assert container(p, "c")["started"] is True
+    out = node.kubectl("exec", "hooked", "-n", pod_namespace, "-c", "watcher", "--", "cat", "/shared/post-start").stdout
+    assert out == "started\n", "postStart ran in the container"
+    node.kubectl("exec", "hooked", "-n", pod_namespace, "-c", "watcher", "--", "touch", "/shared/stop")
+    p = wait_pod(node, pod_namespace, "hooked", lambda p: container(p, "c").get("lastState", {}).get("terminated")
+                 or container(p, "c")["state"].get("terminated"), 30, "c terminated")
+    terminated = container(p, "c")["lastState"].get("terminated") or container(p, "c")["state"]["terminated"]
+    assert terminated["exitCode"] == 7 and terminated["message"] == "bye\n", "the termination log becomes the message"
+
+
+def test_service_account_credentials_and_host_port(node, pod_namespace):
+    apply(node, pod_namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: creds}
+        spec:
+          containers:
+          - name: c
+            image: busybox
+            command: [sh, -c, "mkdir -p /www && cp /var/run/secrets/kubernetes.io/serviceaccount/token /www/token && exec httpd -f -p 80 -h /www"]
+            ports: [{containerPort: 80, hostPort: 18091}]
+        """)
+    wait_pod(node, pod_namespace, "creds", running_ready, 30, "Running")
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+    assert node.kubectl("exec", "creds", "-n", pod_namespace, "--", "cat", f"{sa}/namespace").stdout == pod_namespace
+    ca = node.kubectl("exec", "creds", "-n", pod_namespace, "--", "cat", f"{sa}/ca.crt").stdout
+    assert ca == open(os.path.join(node.data_dir, "server/tls/ca.crt")).read()
+    # The token works against the API (fetched through the pod's host port, on loopback).
+    token = urllib.request.urlopen("http://127.0.0.1:18091/token", timeout=5).read().decode()
+    result = subprocess.run(["kubectl", "--kubeconfig", node.kubeconfig, "--cache-dir", node.cache_dir, "--token", token,
+                             "get", "--raw", f"/api/v1/namespaces/{pod_namespace}/pods/creds"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["metadata"]["name"] == "creds"
