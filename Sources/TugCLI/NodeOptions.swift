@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TugAPIMachinery
 import TugNodeAgent
 
 /// Node flags shared by `tug server` (its local node) and `tug agent`.
@@ -22,6 +23,12 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Port of the node agent's endpoint (logs, exec), used by the API server.")
     var agentPort = 10250
 
+    @Option(help: "Size at which a container log file is rotated (a quantity: 10Mi, 512Ki).")
+    var containerLogMaxSize = "10Mi"
+
+    @Option(help: "Log files kept per container, the current one included.")
+    var containerLogMaxFiles = 5
+
     func configuration(dataDir: String) throws -> AgentConfiguration {
         let name = (nodeName ?? ProcessInfo.processInfo.hostName).lowercased()
         var configuration = AgentConfiguration(nodeName: name, root: "\(dataDir)/agent", imagesRoot: "\(dataDir)/images")
@@ -29,6 +36,12 @@ struct NodeOptions: ParsableArguments {
         configuration.podCIDR = podCIDR
         configuration.port = agentPort
         configuration.taints = nodeTaint
+        guard let size = Quantity.parse(containerLogMaxSize), size.milliValue >= 1_024_000 else {
+            throw ValidationError("--container-log-max-size must be a quantity of at least 1Ki, got \"\(containerLogMaxSize)\"")
+        }
+        guard containerLogMaxFiles >= 1 else { throw ValidationError("--container-log-max-files must be at least 1") }
+        configuration.containerLogMaxBytes = Int(size.milliValue / 1000)
+        configuration.containerLogMaxFiles = containerLogMaxFiles
         for label in nodeLabel {
             let pair = label.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, !pair[0].isEmpty else { throw ValidationError("--node-label must be key=value, got \"\(label)\"") }

@@ -16,6 +16,9 @@ public struct AgentConfiguration: Sendable {
     /// Port of the agent's HTTPS endpoint (logs, exec, attach), the kubelet's 10250.
     public var port = 10250
     public var maxPods = 110
+    /// Container log rotation (the kubelet's containerLogMaxSize and containerLogMaxFiles).
+    public var containerLogMaxBytes = 10 << 20
+    public var containerLogMaxFiles = 5
 
     public init(nodeName: String, root: String, imagesRoot: String) {
         self.nodeName = nodeName

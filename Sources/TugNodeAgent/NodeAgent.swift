@@ -29,7 +29,8 @@ public final class NodeAgent: Service, Sendable {
         try LinuxRuntime.enableForwarding()
         let images = try ImageStore(root: configuration.imagesRoot)
         try await BuiltInBusybox.ensure(in: images, runner: runner)
-        let runtime = try LinuxRuntime(root: configuration.root, images: images, podCIDR: configuration.podCIDR, runner: runner)
+        let runtime = try LinuxRuntime(root: configuration.root, images: images, podCIDR: configuration.podCIDR,
+                                       logMaxBytes: configuration.containerLogMaxBytes, logMaxFiles: configuration.containerLogMaxFiles, runner: runner)
         var nodeIP = configuration.nodeIP
         if nodeIP == nil { nodeIP = await HostFacts.defaultIPv4(runner: runner) }
         let hostIP = nodeIP ?? "127.0.0.1"

@@ -37,7 +37,7 @@ class Server:
     """One `tug server` process with its own data dir and port; with `agent`, also the node agent for this machine
     (real runc, overlayfs and CNI), and cleanup runs `tug reset` so no container, mount or veth outlives the test."""
 
-    def __init__(self, data_dir=None, port=None, agent=False):
+    def __init__(self, data_dir=None, port=None, agent=False, extra_args=()):
         if not os.access(TUG, os.X_OK):
             raise RuntimeError(f"tug binary not found at {TUG}: run `swift build` (make test does) or set TUG_BIN")
         if shutil.which("kubectl") is None:
@@ -49,6 +49,7 @@ class Server:
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
         self.agent = agent
+        self.extra_args = list(extra_args)
         self.agent_port = free_port() if agent else None
         # A pod range of its own, so a cluster already running on this machine (`make up`) never shares addresses.
         self.pod_cidr = f"10.42.{random.randint(100, 199)}.0/24" if agent else None
@@ -56,7 +57,7 @@ class Server:
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
         node_args = ["--agent-port", str(self.agent_port), "--pod-cidr", self.pod_cidr] if self.agent else ["--disable-agent"]
-        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args],
+        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
         def ready():
@@ -155,7 +156,8 @@ def node():
         if not os.path.exists(path):
             raise RuntimeError(f"{path} is missing: run `make deps`")
     from podhelpers import node_ready
-    s = Server(agent=True).start()
+    # Small log files, so rotation is exercised (tests/e2e/test_pods.py::test_log_rotation).
+    s = Server(agent=True, extra_args=["--container-log-max-size", "64Ki", "--container-log-max-files", "3"]).start()
     try:
         wait_until(lambda: node_ready(s), 30, f"node not Ready:\n{s.tail()}")
         yield s

@@ -331,3 +331,23 @@ def test_service_account_credentials_and_host_port(node, pod_namespace):
                              "get", "--raw", f"/api/v1/namespaces/{pod_namespace}/pods/creds"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["metadata"]["name"] == "creds"
+
+
+def test_log_rotation(node, pod_namespace):
+    apply(node, pod_namespace, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: chatty}
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: c
+            image: busybox
+            command: [sh, -c, 'i=0; while [ $i -lt 4000 ]; do echo "line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done']
+        """)
+    p = wait_pod(node, pod_namespace, "chatty", lambda p: p["status"].get("phase") == "Succeeded", 60, "Succeeded")
+    logs = glob.glob(os.path.join(node.data_dir, "agent", "pods", p["metadata"]["uid"], "logs", "c", "0.log*"))
+    assert sorted(os.path.basename(f) for f in logs) == ["0.log", "0.log.1", "0.log.2"], "rotated at 64 KiB, 3 files kept"
+    assert all(os.path.getsize(f) <= 70 * 1024 for f in logs)
+    tail = node.kubectl("logs", "chatty", "-n", pod_namespace, "--tail=2").stdout.splitlines()
+    assert [l.split()[1] for l in tail] == ["3998", "3999"]

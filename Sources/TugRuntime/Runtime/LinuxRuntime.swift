@@ -26,7 +26,8 @@ public final class LinuxRuntime: ContainerRuntime {
 
     /// `podCIDR` nil reuses the range this root was last run with (for `tug reset`).
     public init(root: String, images: ImageStore, podCIDR: String?, runcBinary: String = "/usr/sbin/runc",
-                cgroupParent: String = "/tugboat", runner: any CommandRunner = ProcessCommandRunner()) throws {
+                cgroupParent: String = "/tugboat", logMaxBytes: Int = 10 << 20, logMaxFiles: Int = 5,
+                runner: any CommandRunner = ProcessCommandRunner()) throws {
         self.root = root
         self.runner = runner
         self.cgroupParent = cgroupParent
@@ -38,7 +39,10 @@ public final class LinuxRuntime: ContainerRuntime {
         try Data(JSONWriter.bytes(["podCIDR": .string(podCIDR), "bridge": .string(bridge)])).write(to: URL(fileURLWithPath: settingsPath), options: .atomic)
         records = try RuntimeRecords(root: root)
         runc = Runc(binary: runcBinary, root: "\(root)/runc", runner: runner)
-        monitor = ContainerMonitor(runc: runc, runner: runner)
+        var monitor = ContainerMonitor(runc: runc, runner: runner)
+        monitor.logMaxBytes = logMaxBytes
+        monitor.logMaxFiles = logMaxFiles
+        self.monitor = monitor
         layers = try LayerStore(root: "\(images.blobs.root)/layers", blobs: images.blobs, runner: runner)
         network = try CNINetwork(configList: CNINetwork.podNetwork(podCIDR: podCIDR, bridge: bridge, ipamDirectory: "\(root)/cni/ipam"),
                                  cacheDirectory: "\(root)/cni/results", runner: runner)
