@@ -96,7 +96,9 @@ struct RemoveImage: TugSubcommand {
             if try store.untag(reference) { print("untagged: \(try ImageReference(parsing: reference))") } else { missing.append(reference) }
         }
         let collector = try ImageGarbageCollector(imagesRoot: "\(dataDir)/images", store: store)
-        let collected = try collector.collect(inUse: ImageGarbageCollector.manifestsInUse(containerRoot: "\(dataDir)/agent/containers"))
+        let collected = try await ImageStoreLock(root: "\(dataDir)/images").exclusive {
+            try collector.collect(inUse: ImageGarbageCollector.manifestsInUse(containerRoot: "\(dataDir)/agent/containers"))
+        }
         if !collected.blobs.isEmpty || !collected.layers.isEmpty {
             print("removed \(collected.blobs.count) blobs (\(ListImages.human(collected.bytes))) and \(collected.layers.count) unpacked layers")
         }

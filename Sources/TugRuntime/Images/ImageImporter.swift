@@ -24,6 +24,10 @@ public struct ImageImporter: Sendable {
     }
 
     public func importArchive(_ archive: String) async throws -> [Imported] {
+        try await ImageStoreLock(root: store.blobs.root).shared { try await load(archive) }
+    }
+
+    func load(_ archive: String) async throws -> [Imported] {
         guard FileManager.default.fileExists(atPath: archive) else { throw Invalid(description: "\(archive): no such file") }
         let work = "\(store.blobs.root)/.import-\(UUID().uuidString.prefix(12))"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

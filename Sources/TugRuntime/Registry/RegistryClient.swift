@@ -45,6 +45,10 @@ public final class RegistryClient: Sendable {
     /// Pulls `reference` into the store and names it; returns the manifest digest.
     @discardableResult
     public func pull(_ reference: String) async throws -> Digest {
+        try await ImageStoreLock(root: store.blobs.root).shared { try await fetch(reference) }
+    }
+
+    func fetch(_ reference: String) async throws -> Digest {
         let ref = try ImageReference(parsing: reference)
         let base = Self.base(ref)
         var (bytes, mediaType) = try await fetchManifest(ref, base: base, tagOrDigest: ref.digest?.description ?? ref.tag ?? "latest")
