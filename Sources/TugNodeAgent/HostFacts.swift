@@ -24,7 +24,7 @@ struct HostFacts: Sendable {
         var name = utsname()
         uname(&name)
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        var host = [CChar](repeating: 0, count: 256)
+        var host = [UInt8](repeating: 0, count: 256)
         gethostname(&host, host.count)
         let memKiB = file("/proc/meminfo").split(separator: "\n").first { $0.hasPrefix("MemTotal:") }?
             .split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
@@ -41,7 +41,7 @@ struct HostFacts: Sendable {
         #else
         let arch = "unknown"
         #endif
-        return HostFacts(hostname: String(cString: host).lowercased(), cpus: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+        return HostFacts(hostname: String(decoding: host.prefix { $0 != 0 }, as: UTF8.self).lowercased(), cpus: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))),
                          memoryBytes: memKiB * 1024, ephemeralStorageBytes: storage, machineID: machineID,
                          systemUUID: uuid.isEmpty ? machineID : uuid, bootID: file("/proc/sys/kernel/random/boot_id"),
                          kernelVersion: release, osImage: osRelease, architecture: arch)

@@ -137,9 +137,9 @@ public final class LinuxRuntime: ContainerRuntime {
     }
 
     static func hostHostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
+        var buffer = [UInt8](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     public func stopSandbox(_ id: String) async throws {
