@@ -39,7 +39,8 @@ public final class NodeAgent: Service, Sendable {
 
         let registry = RegistryClient(store: images)
         let kicker = Kicker()
-        let probes = ProbeManager(runtime: runtime) { uid in kicker.kick(uid) }
+        let events = EventRecorder(client: client, component: "kubelet", host: configuration.nodeName, logger: logger)
+        let probes = ProbeManager(runtime: runtime, events: events) { uid in kicker.kick(uid) }
         let cluster = APIClusterReader(client: client)
         let hostResolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         let syncer = PodSyncer(
@@ -47,7 +48,7 @@ public final class NodeAgent: Service, Sendable {
             images: LocalImageProvider(store: images, pull: { reference in try await registry.pull(reference) }), volumes: VolumeManager(podsRoot: "\(configuration.root)/pods", cluster: cluster),
             cluster: cluster, writer: APIPodWriter(client: client), backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
             sandboxes: SandboxConfigBuilder(clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv),
-            logger: logger)
+            events: events, logger: logger)
         let workers = PodWorkers(syncer: syncer)
         kicker.set(workers)
         let endpoint = AgentEndpoint(port: configuration.port, token: endpointToken, runtime: runtime, podsRoot: "\(configuration.root)/pods",

@@ -27,10 +27,22 @@ extension PodSyncer {
         let reference = spec["image"].stringValue ?? ""
         let image: ResolvedImage
         do {
-            image = try await images.ensure(reference, policy: spec["imagePullPolicy"].stringValue ?? "IfNotPresent")
+            let events = self.events
+            let result = try await images.ensure(reference, policy: spec["imagePullPolicy"].stringValue ?? "IfNotPresent") {
+                events.normal(pod, container: name, "Pulling", "Pulling image \"\(reference)\"")
+            }
+            image = result.image
+            if let took = result.pulled {
+                let seconds = String(format: "%.3fs", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+                events.normal(pod, container: name, "Pulled", "Successfully pulled image \"\(reference)\" in \(seconds)")
+            } else if memory.waiting(uid)[name] == nil, attempt == 0 {
+                events.normal(pod, container: name, "Pulled", "Container image \"\(reference)\" already present on machine")
+            }
         } catch {
             let reason = (error as? ImageUnavailable)?.reason ?? "ErrImagePull"
             memory.setWaiting(uid, name, (reason, "\(error)"))
+            events.warning(pod, container: name, "Failed", reason == "ErrImageNeverPull" ? "\(error)" : "Failed to pull image \"\(reference)\": \(error)")
+            events.warning(pod, container: name, "Failed", "Error: \(reason)")
             backoff.restarted("\(uid)/\(name)/pull")
             return false
         }
@@ -41,6 +53,7 @@ extension PodSyncer {
             }
         } catch {
             memory.setWaiting(uid, name, ("CreateContainerConfigError", "\(error)"))
+            events.warning(pod, container: name, "Failed", "Error: \(error)")
             return false
         }
         let config: ContainerConfig
@@ -60,11 +73,14 @@ extension PodSyncer {
             config = built
         } catch {
             memory.setWaiting(uid, name, ("CreateContainerConfigError", "\(error)"))
+            events.warning(pod, container: name, "Failed", "Error: \(error)")
             return false
         }
         do {
             let started = try await runtime.startContainer(config, in: sandbox)
             memory.setWaiting(uid, name, nil)
+            events.normal(pod, container: name, "Created", "Created container \(name)")
+            events.normal(pod, container: name, "Started", "Started container \(name)")
             // postStart runs before the container counts as started; if it fails the container is killed and restarted
             // by its restart policy (the kubelet's FailedPostStartHook).
             let postStart = spec["lifecycle"]["postStart"]
@@ -77,6 +93,7 @@ extension PodSyncer {
             return true
         } catch {
             memory.setWaiting(uid, name, ("RunContainerError", "failed to start container \"\(name)\": \(error)"))
+            events.warning(pod, container: name, "Failed", "Error: failed to start container \"\(name)\": \(error)")
             return false
         }
     }
@@ -119,6 +136,7 @@ extension PodSyncer {
             await withTaskGroup(of: Void.self) { group in
                 for container in running {
                     let spec = (pod?["spec"]["containers"].arrayValue ?? []).first { $0["name"].stringValue == container.name }
+                    if let pod { events.normal(pod, container: container.name, "Killing", "Stopping container \(container.name)") }
                     group.addTask {
                         let started = ContinuousClock.now
                         if let preStop = spec?["lifecycle"]["preStop"], preStop != .null, grace > .zero {

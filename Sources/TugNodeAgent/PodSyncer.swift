@@ -44,6 +44,7 @@ struct PodSyncer: Sendable {
     let probes: ProbeManager
     let memory: PodMemory
     let sandboxes: SandboxConfigBuilder
+    let events: any PodEvents
     let logger: Logger
 
     func sync(_ pod: JSONValue) async -> Duration? {
@@ -90,6 +91,7 @@ struct PodSyncer: Sendable {
                 sandbox = try await runtime.runSandbox(sandboxes.build(pod: pod, attempt: attempt))
             } catch {
                 logger.warning("creating pod sandbox failed", metadata: ["pod": "\(podName(pod))", "error": "\(error)"])
+                events.warning(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
                 for spec in (pod["spec"]["containers"].arrayValue ?? []) {
                     memory.setWaiting(uid, spec["name"].stringValue ?? "", ("ContainerCreating", "failed to create pod sandbox: \(error)"))
                 }
@@ -161,7 +163,10 @@ struct PodSyncer: Sendable {
             var current = latest(named: name, isInit: false, in: containers)
             if var running = current, running.state == .running {
                 if running.sandboxID != sandbox.id || probes.livenessFailed(running.id) {
-                    if running.sandboxID == sandbox.id { logger.info("container failed liveness probe, will be restarted", metadata: ["pod": "\(podName(pod))", "container": "\(name)"]) }
+                    if running.sandboxID == sandbox.id {
+                        logger.info("container failed liveness probe, will be restarted", metadata: ["pod": "\(podName(pod))", "container": "\(name)"])
+                        events.normal(pod, container: name, "Killing", "Container \(name) failed liveness probe, will be restarted")
+                    }
                     try await runtime.stopContainer(running.id, gracePeriod: gracePeriod(pod))
                     running = try await runtime.containers(ofPod: uid).first { $0.id == running.id } ?? running
                     current = running
@@ -181,6 +186,9 @@ struct PodSyncer: Sendable {
             } else if current == nil, let waiting = memory.waiting(uid)[name], waiting.reason == "ErrImagePull" || waiting.reason == "ImagePullBackOff" {
                 let remaining = backoff.remainingSinceLast("\(uid)/\(name)/pull")
                 if remaining > 0 {
+                    if waiting.reason != "ImagePullBackOff" {
+                        events.normal(pod, container: name, "BackOff", "Back-off pulling image \"\(spec["image"].stringValue ?? "")\"")
+                    }
                     let message = waiting.reason == "ImagePullBackOff" ? waiting.message : "Back-off pulling image \"\(spec["image"].stringValue ?? "")\": \(waiting.message)"
                     memory.setWaiting(uid, name, ("ImagePullBackOff", message))
                     requeue = earliest(requeue, .milliseconds(Int64(remaining * 1000) + 10))
@@ -202,7 +210,11 @@ struct PodSyncer: Sendable {
         let remaining = backoff.remaining(key, finished: finished)
         guard remaining > 0 else { return nil }
         let delay = Int(backoff.delay(key))
-        let message = "back-off \(KubeTime.humanDuration(Double(delay))) restarting failed container=\(name) pod=\(pod["metadata"]["name"].stringValue ?? "")_\(pod["metadata"]["namespace"].stringValue ?? "")(\(uid))"
+        let podRef = "\(pod["metadata"]["name"].stringValue ?? "")_\(pod["metadata"]["namespace"].stringValue ?? "")(\(uid))"
+        let message = "back-off \(KubeTime.humanDuration(Double(delay))) restarting failed container=\(name) pod=\(podRef)"
+        if memory.waiting(uid)[name]?.reason != "CrashLoopBackOff" {
+            events.warning(pod, container: name, "BackOff", "Back-off restarting failed container \(name) in pod \(podRef)")
+        }
         memory.setWaiting(uid, name, ("CrashLoopBackOff", message))
         return .milliseconds(Int64(remaining * 1000) + 10)
     }

@@ -13,6 +13,8 @@ import TugRuntime
 final class ProbeManager: Sendable {
     private struct ContainerProbes {
         var podUID: String
+        var pod: JSONValue = .null
+        var container = ""
         var ready = false
         var started = false
         var hasReadiness = false
@@ -24,11 +26,14 @@ final class ProbeManager: Sendable {
     private let state = Mutex<[String: ContainerProbes]>([:])
     let runtime: any ContainerRuntime
     let http: HTTPClient
+    /// Where failed probes are reported (Unhealthy events).
+    let events: (any PodEvents)?
     /// Called with a pod UID when one of its containers' probe results changed.
     let changed: @Sendable (String) -> Void
 
-    init(runtime: any ContainerRuntime, changed: @escaping @Sendable (String) -> Void) {
+    init(runtime: any ContainerRuntime, events: (any PodEvents)? = nil, changed: @escaping @Sendable (String) -> Void) {
         self.runtime = runtime
+        self.events = events
         self.changed = changed
         var configuration = HTTPClient.Configuration(certificateVerification: .none, redirectConfiguration: .disallow)
         configuration.httpVersion = .http1Only
@@ -60,27 +65,27 @@ final class ProbeManager: Sendable {
         let readinessSpec = Self.resolvingPorts(spec["readinessProbe"], spec)
         guard startupSpec != .null || livenessSpec != .null || readinessSpec != .null else { return }
         let id = container.id
-        var entry = ContainerProbes(podUID: container.podUID)
+        var entry = ContainerProbes(podUID: container.podUID, pod: pod, container: container.name)
         entry.hasStartup = startupSpec != .null
         entry.hasReadiness = readinessSpec != .null
         entry.started = startupSpec == .null
         // Each probe task ends when the container is forgotten (cancelled) or stops running.
         if startupSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, startupSpec, podIP: podIP) { ok, successes, failures in self.update(id) { s in
+            entry.tasks.append(Task { await self.loop(id, startupSpec, kind: "Startup", podIP: podIP) { ok, successes, failures in self.update(id) { s in
                 if ok, successes >= Self.threshold(startupSpec, "successThreshold"), !s.started { s.started = true; return true }
                 if !ok, failures >= Self.threshold(startupSpec, "failureThreshold"), !s.livenessFailed { s.livenessFailed = true; return true }
                 return false
             } } })
         }
         if livenessSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, livenessSpec, podIP: podIP) { ok, _, failures in self.update(id) { s in
+            entry.tasks.append(Task { await self.loop(id, livenessSpec, kind: "Liveness", podIP: podIP) { ok, _, failures in self.update(id) { s in
                 guard s.started else { return false }
                 if !ok, failures >= Self.threshold(livenessSpec, "failureThreshold"), !s.livenessFailed { s.livenessFailed = true; return true }
                 return false
             } } })
         }
         if readinessSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, readinessSpec, podIP: podIP) { ok, successes, failures in self.update(id) { s in
+            entry.tasks.append(Task { await self.loop(id, readinessSpec, kind: "Readiness", podIP: podIP) { ok, successes, failures in self.update(id) { s in
                 guard s.started else { return false }
                 if ok, successes >= Self.threshold(readinessSpec, "successThreshold"), !s.ready { s.ready = true; return true }
                 if !ok, failures >= Self.threshold(readinessSpec, "failureThreshold"), s.ready { s.ready = false; return true }
@@ -107,7 +112,7 @@ final class ProbeManager: Sendable {
     }
 
     /// Probes every `periodSeconds` after `initialDelaySeconds`, counting consecutive successes and failures.
-    private func loop(_ id: String, _ probe: JSONValue, podIP: String, record: @Sendable (Bool, Int, Int) -> Bool) async {
+    private func loop(_ id: String, _ probe: JSONValue, kind: String, podIP: String, record: @Sendable (Bool, Int, Int) -> Bool) async {
         let period = Duration.seconds(max(1, probe["periodSeconds"].intValue ?? 10))
         let timeout = Duration.seconds(max(1, probe["timeoutSeconds"].intValue ?? 1))
         if let delay = probe["initialDelaySeconds"].intValue, delay > 0 {
@@ -115,46 +120,68 @@ final class ProbeManager: Sendable {
         }
         var successes = 0, failures = 0
         while !Task.isCancelled {
-            let ok = await run(probe, containerID: id, podIP: podIP, timeout: timeout)
+            let (ok, message) = await check(probe, containerID: id, podIP: podIP, timeout: timeout)
             if ok { successes += 1; failures = 0 } else { failures += 1; successes = 0 }
+            if !ok, let (pod, container) = state.withLock({ entries in entries[id].map { ($0.pod, $0.container) } }) {
+                events?.warning(pod, container: container, "Unhealthy", "\(kind) probe failed: \(message)")
+            }
             guard record(ok, successes, failures) else { return }
             try? await Task.sleep(for: period)
         }
     }
 
     func run(_ probe: JSONValue, containerID: String, podIP: String, timeout: Duration) async -> Bool {
+        await check(probe, containerID: containerID, podIP: podIP, timeout: timeout).ok
+    }
+
+    /// Runs one probe or handler; the message says why it failed, in the kubelet's words.
+    func check(_ probe: JSONValue, containerID: String, podIP: String, timeout: Duration) async -> (ok: Bool, message: String) {
+        let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000
         if let command = probe["exec"]["command"].arrayValue?.compactMap(\.stringValue) {
-            guard let result = try? await runtime.exec(containerID, command: command, timeout: timeout) else { return false }
-            return result.status == 0
+            do {
+                let result = try await runtime.exec(containerID, command: command, timeout: timeout)
+                let output = (result.stdoutText + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines)
+                return (result.status == 0, output.isEmpty ? "command \(command) exited with \(result.status)" : output)
+            } catch {
+                return (false, "command \(command) failed: \(error)")
+            }
         }
         if probe["httpGet"] != .null {
             let get = probe["httpGet"]
-            guard let port = Self.port(get["port"]) else { return false }
+            guard let port = Self.port(get["port"]) else { return (false, "invalid port \(get["port"])") }
             let host = get["host"].stringValue ?? podIP
             let scheme = (get["scheme"].stringValue ?? "HTTP").lowercased()
             var path = get["path"].stringValue ?? "/"
             if !path.hasPrefix("/") { path = "/" + path }
-            var request = HTTPClientRequest(url: "\(scheme)://\(host):\(port)\(path)")
+            let url = "\(scheme)://\(host):\(port)\(path)"
+            var request = HTTPClientRequest(url: url)
             request.headers.add(name: "User-Agent", value: "kube-probe/1.32")
             request.headers.add(name: "Accept", value: "*/*")
             for header in get["httpHeaders"].arrayValue ?? [] {
                 if let name = header["name"].stringValue, let value = header["value"].stringValue { request.headers.replaceOrAdd(name: name, value: value) }
             }
-            guard let response = try? await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) else { return false }
-            _ = try? await response.body.collect(upTo: 10 * 1024)
-            return (200..<400).contains(Int(response.status.code))
+            do {
+                let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
+                _ = try? await response.body.collect(upTo: 10 * 1024)
+                let code = Int(response.status.code)
+                return ((200..<400).contains(code), "HTTP probe failed with statuscode: \(code)")
+            } catch {
+                return (false, "Get \"\(url)\": \(error)")
+            }
         }
         if probe["tcpSocket"] != .null {
-            guard let port = Self.port(probe["tcpSocket"]["port"]) else { return false }
+            guard let port = Self.port(probe["tcpSocket"]["port"]) else { return (false, "invalid port") }
             let host = probe["tcpSocket"]["host"].stringValue ?? podIP
-            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
-            guard let channel = try? await bootstrap.connect(host: host, port: port).get() else { return false }
-            try? await channel.close()
-            return true
+            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.nanoseconds(nanoseconds))
+            do {
+                let channel = try await bootstrap.connect(host: host, port: port).get()
+                try? await channel.close()
+                return (true, "")
+            } catch {
+                return (false, "dial tcp \(host):\(port): \(error)")
+            }
         }
-        if probe["grpc"] != .null { return false }
-        return false
+        return (false, probe["grpc"] != .null ? "gRPC probes are not supported by this node" : "the probe has no handler")
     }
 
     /// Replaces a named `port` (`http`) with the number the container's `ports` give it.

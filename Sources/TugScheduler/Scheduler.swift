@@ -11,10 +11,12 @@ public final class Scheduler: Service, Sendable {
     let client: RESTClient
     let logger: Logger
     let state = SchedulerState()
+    let events: EventRecorder
 
     public init(client: RESTClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        events = EventRecorder(client: client, component: "default-scheduler", logger: logger)
     }
 
     public func run() async throws {
@@ -100,7 +102,10 @@ public final class Scheduler: Service, Sendable {
                                   "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)]]
         do {
             let response = try await client.request(.POST, "/api/v1/namespaces/\(namespace)/pods/\(name)/binding", body: binding)
-            if response.status == 201 || response.status == 200 { return true }
+            if response.status == 201 || response.status == 200 {
+                events.record(pod, reason: "Scheduled", message: "Successfully assigned \(namespace)/\(name) to \(node)")
+                return true
+            }
             logger.debug("binding failed", metadata: ["pod": "\(namespace)/\(name)", "status": "\(response.status)"])
         } catch {
             logger.debug("binding failed", metadata: ["pod": "\(namespace)/\(name)", "error": "\(error)"])
@@ -115,6 +120,7 @@ public final class Scheduler: Service, Sendable {
         let condition: JSONValue = ["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
                                     "lastProbeTime": nil, "lastTransitionTime": .string(KubeTime.format(Date()))]
         let body: JSONValue = ["status": ["phase": "Pending", "conditions": [condition]]]
+        events.record(pod, warning: true, reason: "FailedScheduling", message: message)
         _ = try? await client.request(.PATCH, "/api/v1/namespaces/\(namespace)/pods/\(name)/status", body: body,
                                       contentType: "application/merge-patch+json")
     }

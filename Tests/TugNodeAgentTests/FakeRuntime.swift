@@ -100,10 +100,13 @@ final class FakeRuntime: ContainerRuntime {
 struct FakeImages: ImageProvider {
     var missing: Set<String> = []
 
-    func ensure(_ reference: String, policy: String) async throws -> ResolvedImage {
-        if missing.contains(reference) { throw ImageUnavailable(reason: "ErrImagePull", description: "no such image \(reference)") }
-        return ResolvedImage(reference: "docker.io/library/\(reference):latest", manifest: Digest(of: Array(reference.utf8)),
-                             configDigest: Digest(of: []), layers: [], cmd: ["sh"])
+    func ensure(_ reference: String, policy: String, willPull: @Sendable () -> Void) async throws -> (image: ResolvedImage, pulled: Duration?) {
+        if missing.contains(reference) {
+            willPull()
+            throw ImageUnavailable(reason: "ErrImagePull", description: "no such image \(reference)")
+        }
+        return (ResolvedImage(reference: "docker.io/library/\(reference):latest", manifest: Digest(of: Array(reference.utf8)),
+                              configDigest: Digest(of: []), layers: [], cmd: ["sh"]), nil)
     }
 }
 
@@ -126,4 +129,14 @@ final class RecordingWriter: PodStatusWriter {
     }
 
     var last: JSONValue { statuses.withLock { $0.last ?? .null } }
+}
+
+final class RecordingEvents: PodEvents {
+    let recorded = Mutex<[(reason: String, message: String, warning: Bool)]>([])
+
+    func record(_ pod: JSONValue, fieldPath: String?, warning: Bool, reason: String, message: String) {
+        recorded.withLock { $0.append((reason, message, warning)) }
+    }
+
+    var reasons: [String] { recorded.withLock { $0.map(\.reason) } }
 }

@@ -13,6 +13,7 @@ import TugAPIMachinery
         let root: String
         let syncer: PodSyncer
         let probes: ProbeManager
+        let events = RecordingEvents()
         var pod: JSONValue
 
         init(_ pod: JSONValue, images: FakeImages = FakeImages()) throws {
@@ -23,7 +24,7 @@ import TugAPIMachinery
                                volumes: VolumeManager(podsRoot: root, cluster: cluster), cluster: cluster, writer: writer,
                                backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
                                sandboxes: SandboxConfigBuilder(clusterDNS: ["10.43.0.10"], clusterDomain: "cluster.local", hostResolvConf: "nameserver 1.1.1.1\n"),
-                               logger: Logger(label: "test"))
+                               events: events, logger: Logger(label: "test"))
             self.pod = pod
         }
 
@@ -59,6 +60,7 @@ import TugAPIMachinery
         #expect(h.pod["status"]["phase"] == "Running")
         #expect(h.pod["status"]["podIP"] == "10.42.0.2")
         #expect(h.status("app")["ready"] == true && h.status("app")["state"]["running"] != .null)
+        #expect(h.events.reasons == ["Pulled", "Created", "Started"])
         let types = (h.pod["status"]["conditions"].arrayValue ?? []).compactMap { $0["type"].stringValue }
         #expect(types == ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"])
         await h.cleanup()
@@ -76,6 +78,7 @@ import TugAPIMachinery
         let requeue = await h.sync()
         #expect(h.runtime.startedNames.count == 2, "the second restart waits")
         #expect(h.status("app")["state"]["waiting"]["reason"] == "CrashLoopBackOff")
+        #expect(h.events.recorded.withLock { $0.last?.reason == "BackOff" && $0.last?.warning == true })
         #expect(h.status("app")["state"]["waiting"]["message"].stringValue?.hasPrefix("back-off 10s restarting failed container=app pod=p_default(u1)") == true)
         #expect(requeue.map { $0 > .seconds(9) && $0 <= .seconds(11) } == true)
         #expect(h.pod["status"]["phase"] == "Running")
@@ -124,6 +127,7 @@ import TugAPIMachinery
         #expect(h.status("app")["state"]["waiting"]["reason"] == "ErrImagePull")
         await h.sync()
         #expect(h.status("app")["state"]["waiting"]["reason"] == "ImagePullBackOff")
+        #expect(h.events.reasons == ["Pulling", "Failed", "Failed", "BackOff"])
         #expect(h.pod["status"]["phase"] == "Pending")
         await h.cleanup()
     }

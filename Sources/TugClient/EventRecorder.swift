@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import Synchronization
+import TugAPIMachinery
+
+/// Records core/v1 Events about objects, as client-go's recorder does for the kubelet and the scheduler: the first
+/// occurrence creates an Event, repeats of the same reason and message on the same object raise its `count` and
+/// `lastTimestamp`. Writing is asynchronous and best-effort: an event never delays or fails the work it describes.
+public final class EventRecorder: Sendable {
+    let client: RESTClient
+    let component: String
+    let host: String?
+    let logger: Logger
+    private let seen = Mutex<[String: (name: String, count: Int64, order: Int)]>([:])
+    private let sequence = Atomic<Int>(0)
+    static let memory = 4096
+
+    public init(client: RESTClient, component: String, host: String? = nil, logger: Logger) {
+        self.client = client
+        self.component = component
+        self.host = host
+        self.logger = logger
+    }
+
+    /// `object` is the API object the event is about (kind, apiVersion and metadata are read from it).
+    public func record(_ object: JSONValue, fieldPath: String? = nil, warning: Bool = false, reason: String, message: String) {
+        let metadata = object["metadata"]
+        let namespace = metadata["namespace"].stringValue ?? "default"
+        let name = metadata["name"].stringValue ?? ""
+        let uid = metadata["uid"].stringValue ?? ""
+        var involved: JSONValue = ["kind": object["kind"].isNull ? "Pod" : object["kind"], "namespace": .string(namespace), "name": .string(name),
+                                   "uid": .string(uid), "apiVersion": object["apiVersion"].isNull ? "v1" : object["apiVersion"]]
+        if let fieldPath { involved["fieldPath"] = .string(fieldPath) }
+        if let version = metadata["resourceVersion"].stringValue { involved["resourceVersion"] = .string(version) }
+        let key = "\(uid)/\(fieldPath ?? "")/\(reason)/\(message)"
+        let order = sequence.add(1, ordering: .relaxed).newValue
+        let (eventName, count) = seen.withLock { seen -> (String, Int64) in
+            if let entry = seen[key] {
+                seen[key] = (entry.name, entry.count + 1, order)
+                return (entry.name, entry.count + 1)
+            }
+            if seen.count >= Self.memory, let oldest = seen.min(by: { $0.value.order < $1.value.order })?.key { seen[oldest] = nil }
+            let fresh = "\(name).\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))"
+            seen[key] = (fresh, 1, order)
+            return (fresh, 1)
+        }
+        let now = KubeTime.format(Date()), micro = KubeTime.formatMicro(Date())
+        let path = "/api/v1/namespaces/\(namespace)/events"
+        Task { [client, component, host, logger] in
+            do {
+                if count > 1 {
+                    _ = try await client.request(.PATCH, "\(path)/\(eventName)", body: ["count": .int(count), "lastTimestamp": .string(now)],
+                                                 contentType: "application/merge-patch+json")
+                    return
+                }
+                var source: JSONValue = ["component": .string(component)]
+                if let host { source["host"] = .string(host) }
+                let event: JSONValue = [
+                    "apiVersion": "v1", "kind": "Event",
+                    "metadata": ["name": .string(eventName), "namespace": .string(namespace)],
+                    "involvedObject": involved, "reason": .string(reason), "message": .string(message),
+                    "type": warning ? "Warning" : "Normal", "source": source, "count": 1,
+                    "firstTimestamp": .string(now), "lastTimestamp": .string(now), "eventTime": .string(micro),
+                    "reportingComponent": .string(component), "reportingInstance": .string(host ?? component), "action": .string(reason),
+                ]
+                let response = try await client.request(.POST, path, body: event)
+                if response.status >= 300 && response.status != 404 {
+                    logger.debug("event not recorded", metadata: ["reason": "\(reason)", "status": "\(response.status)"])
+                }
+            } catch {
+                logger.debug("event not recorded", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            }
+        }
+    }
+}
