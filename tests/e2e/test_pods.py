@@ -28,6 +28,10 @@ def test_run_logs_and_isolation(node, pod_namespace):
     assert lines[1] == "hello", "the container's hostname is the pod name (own UTS namespace)"
     assert lines[2] == "pid1=sh", "the container's command is PID 1 (own PID pod_namespace)"
     assert int(lines[3]) <= 4, f"only the container's own processes are visible: {lines[3]} lines of ps"
+    described = wait_until(lambda: (lambda out: out if "Started" in out else None)(
+        node.kubectl("describe", "pod", "hello", "-n", pod_namespace).stdout), 10, "events in kubectl describe")
+    assert f"Successfully assigned {pod_namespace}/hello to" in described
+    assert 'Container image "busybox" already present on machine' in described and "Created container hello" in described
     tail = node.kubectl("logs", "hello", "-n", pod_namespace, "--tail=1", "--timestamps").stdout.strip()
     assert tail.endswith(" " + lines[3]) and tail[:4].isdigit() and "T" in tail.split(" ")[0]
 
