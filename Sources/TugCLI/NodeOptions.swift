@@ -23,6 +23,9 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Port of the node agent's endpoint (logs, exec), used by the API server.")
     var agentPort = 10250
 
+    @Option(help: "Duration of the node's Lease in seconds; it is renewed every quarter of it.")
+    var nodeLeaseDurationSeconds: Int64 = 40
+
     @Option(help: "Size at which a container log file is rotated (a quantity: 10Mi, 512Ki).")
     var containerLogMaxSize = "10Mi"
 
@@ -42,6 +45,8 @@ struct NodeOptions: ParsableArguments {
         guard containerLogMaxFiles >= 1 else { throw ValidationError("--container-log-max-files must be at least 1") }
         configuration.containerLogMaxBytes = Int(size.milliValue / 1000)
         configuration.containerLogMaxFiles = containerLogMaxFiles
+        guard nodeLeaseDurationSeconds >= 1 else { throw ValidationError("--node-lease-duration-seconds must be at least 1") }
+        configuration.leaseDurationSeconds = nodeLeaseDurationSeconds
         for label in nodeLabel {
             let pair = label.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, !pair[0].isEmpty else { throw ValidationError("--node-label must be key=value, got \"\(label)\"") }

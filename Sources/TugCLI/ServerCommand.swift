@@ -8,6 +8,7 @@ import Synchronization
 import TugAPI
 import TugAPIServer
 import TugClient
+import TugControllers
 import TugNodeAgent
 import TugRegistry
 import TugScheduler
@@ -34,6 +35,9 @@ struct ServerCommand: TugSubcommand {
     var disableAgent = false
 
     @OptionGroup var node: NodeOptions
+
+    @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
+    var nodeMonitorGracePeriod = "40s"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
@@ -81,6 +85,8 @@ struct ServerCommand: TugSubcommand {
         let controllerClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: Scheduler(client: controllerClient, logger: Logger(label: "tug.scheduler"))),
+            .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),
+                                                   gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
         ]
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
@@ -112,6 +118,17 @@ struct ServerCommand: TugSubcommand {
         await server.shutdown()
         withExtendedLifetime(lock) {}
         logger.info("tug server stopped")
+    }
+}
+
+extension ServerCommand {
+    /// `40s`, `2m`, `1h` (Go duration syntax, whole units).
+    static func duration(_ text: String, option: String) throws -> Duration {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
+        guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value > 0 else {
+            throw ValidationError("\(option) must be a duration such as 40s or 2m, got \"\(text)\"")
+        }
+        return .seconds(value * scale)
     }
 }
 

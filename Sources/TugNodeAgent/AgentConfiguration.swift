@@ -16,6 +16,8 @@ public struct AgentConfiguration: Sendable {
     /// Port of the agent's HTTPS endpoint (logs, exec, attach), the kubelet's 10250.
     public var port = 10250
     public var maxPods = 110
+    /// The node Lease's duration; it is renewed every quarter of it (the kubelet's nodeLeaseDurationSeconds).
+    public var leaseDurationSeconds: Int64 = 40
     /// Container log rotation (the kubelet's containerLogMaxSize and containerLogMaxFiles).
     public var containerLogMaxBytes = 10 << 20
     public var containerLogMaxFiles = 5

@@ -12,7 +12,6 @@ struct NodeRegistration: Sendable {
     let client: RESTClient
     let images: ImageStore
     let logger: Logger
-    static let leaseDuration: Int64 = 40
 
     var facts: HostFacts { HostFacts.read(dataDir: configuration.root) }
 
@@ -103,29 +102,35 @@ struct NodeRegistration: Sendable {
         guard response.status == 200 else { throw Failure(description: "node status: HTTP \(response.status)") }
     }
 
-    /// Renews `kube-node-lease/<node>` every 10 s; posts node status every minute. Runs until cancelled.
+    /// Renews `kube-node-lease/<node>` every quarter of the lease duration (10 s by default); posts node status every minute, or at once when the node lifecycle
+    /// controller marked the node unreachable (its Ready condition is no longer True). Runs until cancelled.
     func heartbeat() async {
         var lastStatus = ContinuousClock.now
         while !Task.isCancelled {
             do {
                 try await renewLease()
-                if ContinuousClock.now - lastStatus >= .seconds(60) {
-                    let node = try await client.request(.GET, "/api/v1/nodes/\(configuration.nodeName)")
-                    if node.status == 404 { try await register() } else { try await postStatus(previous: node.json["status"]) }
+                let node = try await client.request(.GET, "/api/v1/nodes/\(configuration.nodeName)")
+                let ready = (node.json["status"]["conditions"].arrayValue ?? []).first { $0["type"].stringValue == "Ready" }?["status"].stringValue
+                if node.status == 404 {
+                    try await register()
+                    lastStatus = ContinuousClock.now
+                } else if ready != "True" || ContinuousClock.now - lastStatus >= .seconds(60) {
+                    try await postStatus(previous: node.json["status"])
                     lastStatus = ContinuousClock.now
                 }
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("node heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: .milliseconds(configuration.leaseDurationSeconds * 250))
         }
     }
 
     func renewLease() async throws {
         let path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(configuration.nodeName)"
         let now = KubeTime.formatMicro(Date())
-        let spec: JSONValue = ["holderIdentity": .string(configuration.nodeName), "leaseDurationSeconds": .int(Self.leaseDuration), "renewTime": .string(now)]
+        let spec: JSONValue = ["holderIdentity": .string(configuration.nodeName), "leaseDurationSeconds": .int(configuration.leaseDurationSeconds),
+                               "renewTime": .string(now)]
         let patched = try await client.request(.PATCH, path, body: ["spec": spec], contentType: "application/merge-patch+json")
         if patched.status == 404 {
             let lease: JSONValue = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",

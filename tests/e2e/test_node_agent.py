@@ -68,3 +68,35 @@ def test_agent_refuses_a_wrong_token(tmp_path):
         assert "the server's CA does not match the join token" in result.stderr
     finally:
         server.cleanup()
+
+
+def test_a_silent_node_becomes_unreachable_and_recovers(tmp_path):
+    server = Server(extra_args=["--node-monitor-grace-period", "3s"]).start()
+    token = open(os.path.join(server.data_dir, "server/node-token")).read().strip()
+    cidr = f"10.42.{random.randint(200, 250)}.0/24"
+    args = [TUG, "agent", "--server", f"https://127.0.0.1:{server.port}", "--token", token, "--data-dir", server.data_dir,
+            "--agent-port", str(free_port()), "--node-name", "flaky", "--pod-cidr", cidr, "--node-lease-duration-seconds", "2"]
+    agent = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: node_ready(server), 30, "node Ready")
+
+        def node():
+            return json.loads(server.kubectl("get", "node", "flaky", "-o", "json").stdout)
+
+        def ready_status(n):
+            return next(c for c in n["status"]["conditions"] if c["type"] == "Ready")
+
+        agent.kill()  # kill -9: no more lease renewals
+        agent.wait()
+        n = wait_until(lambda: (lambda n: n if ready_status(n)["status"] == "Unknown" else None)(node()), 30, "Ready=Unknown")
+        assert ready_status(n)["reason"] == "NodeStatusUnknown"
+        assert {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}.items() <= n["spec"]["taints"][0].items()
+        agent = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: (lambda n: ready_status(n)["status"] == "True" and not n["spec"].get("taints"))(node()), 30,
+                   "Ready again, taint removed")
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        server.stop()
+        subprocess.run([TUG, "reset", "--data-dir", server.data_dir], capture_output=True, timeout=300)
+        server.cleanup()
