@@ -94,7 +94,7 @@ struct ServerCommand: TugSubcommand {
                                   logger: Logger(label: "tug.agent"))
             services.append(.init(service: agent))
         }
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
             services: [
                 .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
@@ -113,7 +113,12 @@ struct ServerCommand: TugSubcommand {
             ] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
-        ))
+        )
+        // A service that does not finish its graceful shutdown in time is cancelled (and named in the log) rather
+        // than holding the process: acknowledged writes are already on disk.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         await server.shutdown()
         withExtendedLifetime(lock) {}
