@@ -50,12 +50,13 @@ public final class APIServer: Sendable {
     let tokens: ServiceAccountTokens
     /// Reaches node agents for pod logs and streams.
     let nodes: NodeProxy
-    let openWatches = OpenWatches()
+    /// Watches, followed logs and exec/attach relays, ended together at shutdown.
+    let openStreams = OpenStreams()
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
         self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
-        self.nodes = NodeProxy(token: configuration.credentials.nodeToken)
+        self.nodes = NodeProxy(token: configuration.credentials.nodeToken, streams: openStreams)
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -90,9 +91,10 @@ public final class APIServer: Sendable {
         )
     }
 
-    /// Ends every open watch (server shutdown: clients rewatch from their last resourceVersion elsewhere or later).
-    public func closeWatches() {
-        openWatches.closeAll()
+    /// Ends every open watch, followed log and exec/attach session (server shutdown: clients reconnect and rewatch
+    /// from their last resourceVersion elsewhere or later).
+    public func closeStreams() {
+        openStreams.closeAll()
     }
 
     /// Releases the connections to node agents.

@@ -13,9 +13,11 @@ final class NodeProxy: Sendable {
     /// Created on first use (an API server that never streams from a node holds no client).
     private let client = Mutex<HTTPClient?>(nil)
     let token: String
+    let streams: OpenStreams
 
-    init(token: String) {
+    init(token: String, streams: OpenStreams) {
         self.token = token
+        self.streams = streams
     }
 
     var http: HTTPClient {
@@ -56,10 +58,24 @@ final class NodeProxy: Sendable {
             let body = try await response.body.collect(upTo: 1024 * 1024)
             return Response(status: .init(code: Int(response.status.code)), headers: [.contentType: contentType], body: .init(byteBuffer: body))
         }
+        let streams = self.streams
         let body = ResponseBody { writer in
-            for try await chunk in response.body {
-                try await writer.write(chunk)
+            // A followed log ends when the agent ends it, the client goes, or this server shuts down.
+            let bodyStream = response.body
+            let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            let pump = Task {
+                do { for try await chunk in bodyStream { continuation.yield(chunk) } } catch {}
+                continuation.finish()
             }
+            let registration = streams.register {
+                pump.cancel()
+                continuation.finish()
+            }
+            defer {
+                pump.cancel()
+                if let registration { streams.remove(registration) }
+            }
+            for await chunk in chunks { try await writer.write(chunk) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: contentType], body: body)

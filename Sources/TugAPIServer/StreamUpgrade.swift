@@ -33,8 +33,12 @@ extension APIServer {
         let url = endpoint.replacingOccurrences(of: "https://", with: "wss://") + "/\(sub)/\(namespace)/\(name)/\(container)?" + forwarded.joined(separator: "&")
         let token = configuration.credentials.nodeToken
         let logger = self.logger
+        let streams = openStreams
         return .upgrade([.secWebSocketProtocol: chosen]) { inbound, outbound, _ in
-            await Self.relay(inbound: inbound, outbound: outbound, to: url, token: token, logger: logger)
+            // Shutdown ends the relay (and with it the agent side's session).
+            _ = try? await streams.run {
+                await Self.relay(inbound: inbound, outbound: outbound, to: url, token: token, logger: logger)
+            }
         }
     }
 

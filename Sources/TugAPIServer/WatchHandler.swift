@@ -39,12 +39,12 @@ extension APIServer {
         }
         let encoder = WatchEventEncoder(server: self, view: view, table: table, include: include)
         let logger = self.logger
-        let registration = openWatches.register(stream)
-        let openWatches = self.openWatches
+        let registration = openStreams.register { stream.cancel() }
+        let openStreams = self.openStreams
         let body = ResponseBody { writer in
             defer {
                 stream.cancel()
-                if let registration { openWatches.remove(registration) }
+                if let registration { openStreams.remove(registration) }
             }
             var encoder = encoder
             for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {

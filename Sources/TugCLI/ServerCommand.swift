@@ -108,8 +108,8 @@ struct ServerCommand: TugSubcommand {
                     try? await controllerClient.shutdown()
                 }),
                 .init(service: app),
-                // Ends open watches so the API server's graceful shutdown does not wait on them.
-                .init(service: ShutdownHook { server.closeWatches() }),
+                // Ends open watches, followed logs and exec sessions so the API server's shutdown does not wait on them.
+                .init(service: ShutdownHook { server.closeStreams() }),
             ] + services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

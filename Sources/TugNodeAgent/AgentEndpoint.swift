@@ -20,6 +20,8 @@ struct AgentEndpoint: Sendable {
     let podsRoot: String
     let workers: PodWorkers
     let logger: Logger
+    /// Followed logs and exec/attach sessions, ended together when the agent shuts down.
+    let streams = OpenStreams()
 
     func run() async throws {
         let identity = try AgentCertificate.selfSigned()
@@ -53,20 +55,34 @@ struct AgentEndpoint: Sendable {
         let command: [String] = query.getAll("command").map { String($0) }
         let tty = query.get("tty") == "true" || query.get("tty") == "1"
         let stdin = query.get("stdin") == "true" || query.get("stdin") == "1"
+        let streams = self.streams
         return .upgrade([.secWebSocketProtocol: "v5.channel.k8s.io"]) { inbound, outbound, _ in
-            do {
-                let (target, _) = try await self.logTarget(namespace: parts[1], pod: parts[2], container: parts[3], previous: false)
-                guard target.state == .running else {
-                    throw EndpointError(code: 400, reason: "BadRequest", message: "container \(parts[3]) is not running")
-                }
-                let session = attach ? try await self.runtime.openAttach(target.id)
-                    : try await self.runtime.openExec(target.id, command: command, tty: tty, stdin: stdin)
-                await ExecStream.serve(session, tty: tty, inbound: inbound, outbound: outbound)
-            } catch let error as EndpointError {
-                await ExecStream.fail(error.message, outbound: outbound)
-            } catch {
-                await ExecStream.fail("\(error)", outbound: outbound)
+            _ = try? await streams.run { await self.session(attach: attach, parts: parts, command: command, tty: tty, stdin: stdin,
+                                                          inbound: inbound, outbound: outbound) }
+        }
+    }
+
+    /// One exec or attach session on an upgraded connection; failures before it starts go out on the status channel.
+    func session(attach: Bool, parts: [String], command: [String], tty: Bool, stdin: Bool,
+                 inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        do {
+            let (target, _) = try await logTarget(namespace: parts[1], pod: parts[2], container: parts[3], previous: false)
+            guard target.state == .running else {
+                throw EndpointError(code: 400, reason: "BadRequest", message: "container \(parts[3]) is not running")
             }
+            let runtime = self.runtime
+            try await ExecStream.serve(tty: tty, inbound: inbound, outbound: outbound) { size in
+                if attach {
+                    let session = try await runtime.openAttach(target.id)
+                    if let size { session.resize(width: size.width, height: size.height) }
+                    return session
+                }
+                return try await runtime.openExec(target.id, command: command, tty: tty, stdin: stdin, size: size)
+            }
+        } catch let error as EndpointError {
+            await ExecStream.fail(error.message, outbound: outbound)
+        } catch {
+            await ExecStream.fail("\(error)", outbound: outbound)
         }
     }
 
@@ -142,13 +158,25 @@ struct AgentEndpoint: Sendable {
         if previous { logOptions.follow = false }
         let options = logOptions
         let runtime = self.runtime
+        let streams = self.streams
         let body = ResponseBody { writer in
-            try await LogStreamer(path: target.logPath, options: options) {
-                guard let current = try? await runtime.containers().first(where: { $0.id == target.id }) else { return false }
-                return current.state == .running
-            }.stream { bytes in
-                try await writer.write(ByteBuffer(bytes: bytes))
+            let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+            let reader = Task {
+                try? await LogStreamer(path: target.logPath, options: options) {
+                    guard let current = try? await runtime.containers().first(where: { $0.id == target.id }) else { return false }
+                    return current.state == .running
+                }.stream { bytes in continuation.yield(bytes) }
+                continuation.finish()
             }
+            let registration = streams.register {
+                reader.cancel()
+                continuation.finish()
+            }
+            defer {
+                reader.cancel()
+                if let registration { streams.remove(registration) }
+            }
+            for await bytes in chunks { try await writer.write(ByteBuffer(bytes: bytes)) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)

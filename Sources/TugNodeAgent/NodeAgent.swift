@@ -73,6 +73,11 @@ public final class NodeAgent: Service, Sendable {
                 }
             },
             Task { await self.relist(runtime: runtime, workers: workers) },
+            // Open log follows and exec sessions would hold the endpoint's graceful shutdown: end them first.
+            Task {
+                try? await gracefulShutdown()
+                endpoint.streams.closeAll()
+            },
         ]
         do {
             try await withTaskCancellationHandler {

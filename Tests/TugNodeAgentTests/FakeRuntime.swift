@@ -69,7 +69,7 @@ final class FakeRuntime: ContainerRuntime {
     func containers() async throws -> [ContainerInfo] { state.withLock { Array($0.containers.values) } }
     func containers(ofPod podUID: String) async throws -> [ContainerInfo] { try await containers().filter { $0.podUID == podUID } }
     func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult { CommandResult(status: 0, stdout: [], stderr: []) }
-    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession {
+    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool, size: (width: UInt16, height: UInt16)?) async throws -> any ExecSession {
         throw RuntimeError("the fake runtime has no processes")
     }
     func openAttach(_ id: String) async throws -> any ExecSession {

@@ -135,7 +135,8 @@ public protocol ContainerRuntime: Sendable {
     func exec(_ id: String, command: [String], timeout: Duration) async throws -> CommandResult
 
     /// Starts an interactive command in a running container (`kubectl exec`), on pipes or a terminal.
-    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession
+    /// `size` is the client's terminal (width, height) when it is known before the command starts.
+    func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool, size: (width: UInt16, height: UInt16)?) async throws -> any ExecSession
 
     /// Joins a running container's own stdio (`kubectl attach`): its output from now on, and its stdin if it has one.
     func openAttach(_ id: String) async throws -> any ExecSession

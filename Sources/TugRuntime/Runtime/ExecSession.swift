@@ -41,10 +41,12 @@ final class TerminalExecSession: ExecSession {
     private let exit: AsyncStream<Int32>
     private let writer = DispatchQueue(label: "tug.exec.tty")
 
-    init(argv: [String], environment: [String: String]) throws {
+    init(argv: [String], environment: [String: String], size: (width: UInt16, height: UInt16)?) throws {
         var slave = [CChar](repeating: 0, count: 128)
         let masterFD = tug_openpty(&slave, UInt(slave.count))
         guard masterFD >= 0 else { throw RuntimeError("openpty: \(String(cString: strerror(errno)))") }
+        // runc sizes the container's terminal after ours when it starts.
+        if let size { _ = tug_set_winsize(masterFD, size.height, size.width) }
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (cArgv + cEnv).forEach { free($0) } }
@@ -100,7 +102,7 @@ final class TerminalExecSession: ExecSession {
 
 extension LinuxRuntime {
     /// Starts `command` in running container `id`, on pipes or on a terminal.
-    public func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool) async throws -> any ExecSession {
+    public func openExec(_ id: String, command: [String], tty: Bool, stdin: Bool, size: (width: UInt16, height: UInt16)?) async throws -> any ExecSession {
         guard let info = records.load(ContainerInfo.self, in: records.containerDirectory(id)), observed(info).state == .running else {
             throw RuntimeError("container not found or not running")
         }
@@ -109,6 +111,6 @@ extension LinuxRuntime {
         guard tty else {
             return PipeExecSession(process: try InteractiveProcess(argv: base + [id] + command, stdin: stdin))
         }
-        return try TerminalExecSession(argv: base + ["--tty", "--env", "TERM=xterm", id] + command, environment: Command.defaultEnvironment)
+        return try TerminalExecSession(argv: base + ["--tty", "--env", "TERM=xterm", id] + command, environment: Command.defaultEnvironment, size: size)
     }
 }
