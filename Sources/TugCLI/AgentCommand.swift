@@ -23,16 +23,10 @@ struct AgentCommand: TugSubcommand {
 
     @OptionGroup var node: NodeOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogOptions
 
     func execute() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logging.bootstrap()
         let logger = Logger(label: "tug.agent")
         guard let join = NodeJoinToken(parsing: token) else { throw CommandFailure("--token is not a node join token (T1<hash>::<secret>)") }
         try FileManager.default.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)

@@ -39,16 +39,10 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
     var nodeMonitorGracePeriod = "40s"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var logging: LogOptions
 
     func execute() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logging.bootstrap()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "tug.server")
