@@ -1,5 +1,6 @@
 """exec, attach, cp and the Python client's stream() against real containers (WebSocket v5/v4.channel.k8s.io through
 the API server to the node agent)."""
+import json
 import os
 import subprocess
 import tempfile
@@ -7,6 +8,7 @@ import tempfile
 from kubernetes import client, config
 from kubernetes.stream import stream
 
+from conftest import wait_until
 from podhelpers import apply, running_ready, wait_pod
 
 
@@ -82,3 +84,40 @@ def test_python_client_exec_stream(node, pod_namespace):
     assert resp.returncode == 5
     logs = api.read_namespaced_pod_log("box", pod_namespace)
     assert logs == ""
+
+
+def test_logs_of_a_deployment(node, pod_namespace):
+    # kubectl resolves deploy/x to a pod through the Deployment's selector; the pod is made by hand here, as the
+    # workload controllers come with issue 4.
+    node.kubectl("create", "deployment", "web", "-n", pod_namespace, "--image=busybox", "--", "sleep", "3600")
+    node.kubectl("run", "web-1", "-n", pod_namespace, "--image=busybox", "--labels=app=web", "--", "sh", "-c", "echo from-web; sleep 3600")
+    wait_pod(node, pod_namespace, "web-1", running_ready, 30, "Running")
+    logs = wait_until(lambda: (lambda out: out if "from-web" in out else None)(
+        node.kubectl("logs", "deploy/web", "-n", pod_namespace, check=False).stdout), 10, "logs of deploy/web")
+    assert logs == "from-web\n"
+
+
+def test_exec_over_v4_channel_protocol(node, pod_namespace):
+    import ssl
+    import websocket
+
+    sleeper(node, pod_namespace)
+    url = (f"wss://127.0.0.1:{node.port}/api/v1/namespaces/{pod_namespace}/pods/box/exec"
+           "?command=sh&command=-c&command=echo%20v4-out%3B%20exit%202&stdout=true&stderr=true")
+    ws = websocket.create_connection(url, subprotocols=["v4.channel.k8s.io"], header=[f"Authorization: Bearer {node.token()}"],
+                                     sslopt={"ca_certs": os.path.join(node.data_dir, "server/tls/ca.crt"), "cert_reqs": ssl.CERT_REQUIRED},
+                                     timeout=20)
+    assert ws.getsubprotocol() == "v4.channel.k8s.io"
+    frames = []
+    while True:
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketConnectionClosedException:
+            break
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            break
+        frames.append((data[0], data[1:]))
+    out = b"".join(d for c, d in frames if c == 1)
+    status = [json.loads(d) for c, d in frames if c == 3]
+    assert out == b"v4-out\n"
+    assert status and status[0]["reason"] == "NonZeroExitCode" and status[0]["details"]["causes"][0]["message"] == "2"
