@@ -16,6 +16,9 @@ public final class NodeLifecycleController: Service, Sendable {
     let interval: Duration
     private let nodes = ObjectsByName()
     private let leases = ObjectsByName()
+    /// Per node: the last renewTime seen and when this controller saw it change. Staleness is measured on this
+    /// machine's clock from that moment, as kube-controller-manager does, so skew between machines does not matter.
+    private let observed = Mutex<[String: (renewTime: String, at: Date)]>([:])
     static let unreachable = "node.kubernetes.io/unreachable"
 
     public init(client: RESTClient, logger: Logger, gracePeriod: Duration = .seconds(40), interval: Duration = .seconds(5)) {
@@ -50,9 +53,13 @@ public final class NodeLifecycleController: Service, Sendable {
     func check(now: Date) async {
         let nodes = self.nodes.all, leases = self.leases.all
         for (name, node) in nodes {
-            let renewed = leases[name].flatMap { $0["spec"]["renewTime"].stringValue.flatMap(KubeTime.parse) }
-                ?? Self.readyCondition(node)?["lastHeartbeatTime"].stringValue.flatMap(KubeTime.parse)
-            guard let renewed else { continue }
+            guard let heartbeat = leases[name]?["spec"]["renewTime"].stringValue
+                    ?? Self.readyCondition(node)?["lastHeartbeatTime"].stringValue else { continue }
+            let renewed = observed.withLock { observed -> Date in
+                if let seen = observed[name], seen.renewTime == heartbeat { return seen.at }
+                observed[name] = (heartbeat, now)
+                return now
+            }
             let stale = now.timeIntervalSince(renewed) > Double(gracePeriod.components.seconds)
             let tainted = (node["spec"]["taints"].arrayValue ?? []).contains { $0["key"].stringValue == Self.unreachable }
             let readyStatus = Self.readyCondition(node)?["status"].stringValue
