@@ -43,7 +43,8 @@ def test_health_version_metrics(server):
 def test_graceful_shutdown_on_sigterm():
     s = Server().start()
     try:
-        assert s.stop(signal.SIGTERM, timeout=20) == 0
+        code = s.stop(signal.SIGTERM, timeout=20)
+        assert code == 0, f"exit status {code} after SIGTERM; server log:\n{s.tail()}"
     finally:
         s.cleanup()
 
