@@ -43,7 +43,7 @@ public struct CNINetwork: Sendable {
     /// The loopback plugin alone, run on every pod's `lo`.
     public static let loopback: JSONValue = ["cniVersion": "1.0.0", "name": "cni-loopback", "plugins": [["type": "loopback"]]]
 
-    public struct PortMapping: Sendable, Hashable {
+    public struct PortMapping: Sendable, Hashable, Codable {
         public var hostPort: Int
         public var containerPort: Int
         public var proto: String

@@ -1,4 +1,5 @@
 import TugAPIMachinery
+public import TugCNI
 import TugOS
 
 /// A pod sandbox as the runtime sees it: the namespaces a pod's containers share, held by a pause process.
@@ -15,19 +16,8 @@ public struct SandboxConfig: Sendable, Hashable {
     public var hostNetwork = false
     public var portMappings: [PortMapping] = []
 
-    public struct PortMapping: Sendable, Hashable, Codable {
-        public var hostPort: Int
-        public var containerPort: Int
-        public var proto: String
-        public var hostIP: String?
-
-        public init(hostPort: Int, containerPort: Int, proto: String, hostIP: String? = nil) {
-            self.hostPort = hostPort
-            self.containerPort = containerPort
-            self.proto = proto
-            self.hostIP = hostIP
-        }
-    }
+    /// A hostPort mapping, as the portmap plugin takes it.
+    public typealias PortMapping = CNINetwork.PortMapping
 
     public init(podUID: String, name: String, namespace: String, attempt: Int, hostname: String, resolvConf: String) {
         self.podUID = podUID

@@ -115,9 +115,8 @@ public final class LinuxRuntime: ContainerRuntime {
         info.monitorPID = started.monitor
         try records.save(info, in: directory)
         if !config.hostNetwork {
-            let mappings = config.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
             _ = try await loopback.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", ifName: "lo")
-            let result = try await network.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", portMappings: mappings)
+            let result = try await network.add(containerID: id, netns: "/proc/\(info.pid)/ns/net", portMappings: config.portMappings)
             info.ip = result["ips"][0]["address"].stringValue.map { String($0.split(separator: "/")[0]) }
         } else {
             info.ip = nil
@@ -150,8 +149,7 @@ public final class LinuxRuntime: ContainerRuntime {
         }
         if !info.hostNetwork {
             let alive = ContainerMonitor.isAlive(info.pid)
-            let mappings = info.portMappings.map { CNINetwork.PortMapping(hostPort: $0.hostPort, containerPort: $0.containerPort, proto: $0.proto, hostIP: $0.hostIP) }
-            try await network.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, portMappings: mappings)
+            try await network.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, portMappings: info.portMappings)
             try await loopback.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, ifName: "lo")
         }
         try await runc.kill(id, signal: "KILL")
