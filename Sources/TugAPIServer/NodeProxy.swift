@@ -62,18 +62,8 @@ final class NodeProxy: Sendable {
         let body = ResponseBody { writer in
             // A followed log ends when the agent ends it, the client goes, or this server shuts down.
             let bodyStream = response.body
-            let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            let pump = Task {
+            let chunks = streams.pipe { (continuation: AsyncStream<ByteBuffer>.Continuation) in
                 do { for try await chunk in bodyStream { continuation.yield(chunk) } } catch {}
-                continuation.finish()
-            }
-            let registration = streams.register {
-                pump.cancel()
-                continuation.finish()
-            }
-            defer {
-                pump.cancel()
-                if let registration { streams.remove(registration) }
             }
             for await chunk in chunks { try await writer.write(chunk) }
             try await writer.finish(nil)

@@ -160,21 +160,11 @@ struct AgentEndpoint: Sendable {
         let runtime = self.runtime
         let streams = self.streams
         let body = ResponseBody { writer in
-            let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
-            let reader = Task {
+            let chunks = streams.pipe { (continuation: AsyncStream<[UInt8]>.Continuation) in
                 try? await LogStreamer(path: target.logPath, options: options) {
                     guard let current = try? await runtime.containers().first(where: { $0.id == target.id }) else { return false }
                     return current.state == .running
                 }.stream { bytes in continuation.yield(bytes) }
-                continuation.finish()
-            }
-            let registration = streams.register {
-                reader.cancel()
-                continuation.finish()
-            }
-            defer {
-                reader.cancel()
-                if let registration { streams.remove(registration) }
             }
             for await bytes in chunks { try await writer.write(ByteBuffer(bytes: bytes)) }
             try await writer.finish(nil)

@@ -42,6 +42,23 @@ public final class OpenStreams: Sendable {
         }
     }
 
+    /// A stream fed by `produce` in a task of its own, ended by `closeAll`, by the producer returning, or by the
+    /// consumer going away. For responses whose writer must not block on a source that may stay silent (a followed
+    /// log): the response writes what the stream yields and finishes when it ends.
+    public func pipe<Element: Sendable>(_ produce: @escaping @Sendable (AsyncStream<Element>.Continuation) async -> Void) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream<Element>.makeStream()
+        let task = Task {
+            await produce(continuation)
+            continuation.finish()
+        }
+        let id = register { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            task.cancel()
+            if let id { self?.remove(id) }
+        }
+        return stream
+    }
+
     public func closeAll() {
         let cancels = state.withLock { state -> [@Sendable () -> Void] in
             state.closed = true
