@@ -16,10 +16,11 @@ struct NodeRegistration: Sendable {
     var facts: HostFacts { HostFacts.read(dataDir: configuration.root) }
 
     func nodeObject() -> JSONValue {
+        let architecture = facts.architecture
         var labels: [String: JSONValue] = [
             "kubernetes.io/hostname": .string(configuration.nodeName), "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": .string(facts.architecture), "beta.kubernetes.io/os": "linux",
-            "beta.kubernetes.io/arch": .string(facts.architecture),
+            "kubernetes.io/arch": .string(architecture), "beta.kubernetes.io/os": "linux",
+            "beta.kubernetes.io/arch": .string(architecture),
         ]
         for (key, value) in configuration.labels { labels[key] = .string(value) }
         var spec: JSONValue = ["podCIDR": .string(configuration.podCIDR), "podCIDRs": [.string(configuration.podCIDR)]]
@@ -88,7 +89,8 @@ struct NodeRegistration: Sendable {
             }
             existing = try await client.request(.GET, path)
         } else if existing.status == 200 {
-            let patch: JSONValue = ["metadata": ["labels": nodeObject()["metadata"]["labels"]], "spec": nodeObject()["spec"]]
+            let wanted = nodeObject()
+            let patch: JSONValue = ["metadata": ["labels": wanted["metadata"]["labels"]], "spec": wanted["spec"]]
             _ = try await client.request(.PATCH, path, body: patch, contentType: "application/merge-patch+json")
         } else {
             throw Failure(description: "get node \(configuration.nodeName): HTTP \(existing.status)")

@@ -139,12 +139,17 @@ def fresh_server():
     s.cleanup()
 
 
-@pytest.fixture
-def namespace(server, request):
-    name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+def namespace_for(server, request, prefix):
+    """A namespace named after the test, deleted (without waiting) afterwards."""
+    name = prefix + request.node.name.lower().replace("_", "-")[:40].strip("-")
     server.kubectl("create", "namespace", name)
     yield name
     server.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def namespace(server, request):
+    yield from namespace_for(server, request, "t-")
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +174,4 @@ def node():
 
 @pytest.fixture
 def pod_namespace(node, request):
-    name = "p-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
-    node.kubectl("create", "namespace", name)
-    yield name
-    node.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    yield from namespace_for(node, request, "p-")
