@@ -108,8 +108,8 @@ struct PodSyncer: Sendable {
                 requeue = earliest(requeue, Self.resyncPeriod)
             }
             containers = try await runtime.containers(ofPod: uid)
-            try await collectGarbage(containers)
-            containers = try await runtime.containers(ofPod: uid)
+            let removed = try await collectGarbage(containers)
+            containers.removeAll { removed.contains($0.id) }
         }
         try await report(pod, uid: uid, sandbox: sandbox, containers: containers)
         return requeue
@@ -223,13 +223,20 @@ struct PodSyncer: Sendable {
         .seconds(pod["metadata"]["deletionGracePeriodSeconds"].intValue ?? pod["spec"]["terminationGracePeriodSeconds"].intValue ?? 30)
     }
 
-    /// Keeps the newest two attempts of each container (the current one and `--previous`), removes older ones.
-    func collectGarbage(_ containers: [ContainerInfo]) async throws {
+    /// Keeps the newest two attempts of each container (the current one and `--previous`), removes older ones;
+    /// returns the IDs removed.
+    @discardableResult
+    func collectGarbage(_ containers: [ContainerInfo]) async throws -> Set<String> {
+        var removed = Set<String>()
         let groups = Dictionary(grouping: containers.filter { $0.state == .exited }) { "\($0.labels[ContainerLabels.isInit] ?? "")/\($0.name)" }
         for (_, group) in groups {
             let sorted = group.sorted { ($0.attempt, $0.createdAt) > ($1.attempt, $1.createdAt) }
-            for old in sorted.dropFirst(2) { try await runtime.removeContainer(old.id) }
+            for old in sorted.dropFirst(2) {
+                try await runtime.removeContainer(old.id)
+                removed.insert(old.id)
+            }
         }
+        return removed
     }
 
     func report(_ pod: JSONValue, uid: String, sandbox: SandboxInfo?, containers: [ContainerInfo]) async throws {
