@@ -84,9 +84,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "TugControllers",
+            name: "TugControllerRuntime",
             dependencies: [
                 "TugAPIMachinery", "TugClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TugControllers",
+            dependencies: [
+                "TugAPIMachinery", "TugClient", "TugControllerRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -168,7 +177,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -184,7 +193,8 @@ let package = Package(
         .testTarget(name: "TugNodeAgentTests", dependencies: ["TugNodeAgent", "TugRuntime", "TugAPIMachinery", "TugOS",
                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugCNITests", dependencies: ["TugCNI", "TugOS", "TugAPIMachinery"]),
-        .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugAPIMachinery"]),
+        .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery"]),
+        .testTarget(name: "TugControllerRuntimeTests", dependencies: ["TugControllerRuntime", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),

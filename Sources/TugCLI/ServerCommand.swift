@@ -81,7 +81,7 @@ struct ServerCommand: TugSubcommand {
             .init(service: Scheduler(client: controllerClient, logger: Logger(label: "tug.scheduler"))),
             .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
-        ]
+        ] + ControllerManager.services(client: controllerClient, logger: logger).map { .init(service: $0) }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
             let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,

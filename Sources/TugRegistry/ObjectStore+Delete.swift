@@ -35,6 +35,9 @@ extension ObjectStore {
         case pending(JSONValue)
     }
 
+    /// The finalizer the garbage collector honours for each propagation policy.
+    static let propagationFinalizers = ["Foreground": "foregroundDeletion", "Orphan": "orphan"]
+
     public func delete(_ d: ResourceDefinition, namespace: String, name: String, options: DeleteOptions = .init()) async throws(StatusError) -> DeleteOutcome {
         for _ in 0..<8 {
             let stored = try get(d, namespace: namespace, name: name)
@@ -46,11 +49,15 @@ extension ObjectStore {
                 throw .conflict(d.groupResource, name: name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(stored.revision)")
             }
             let key = StorageKeys.key(d, namespace: object.namespace, name: name)
-            // propagationPolicy is validated, but adds no `foregroundDeletion`/`orphan` finalizer until a garbage
-            // collector exists to act on it (the GC controller arrives with the workload controllers); without one the
-            // object would stay Terminating forever. Today no controller creates dependents, so every policy ends the same way.
-            let finalizers = object.finalizers
             let grace = d.strategy.gracePeriod(object, requested: options.gracePeriodSeconds)
+            // Foreground and Orphan deletions wait for the garbage collector: it deletes the dependents (or removes
+            // their owner references) and then this finalizer. Objects deleted gracefully by their node (pods) own
+            // nothing, so for them every policy is the same and no finalizer is added.
+            var finalizers = object.finalizers
+            if grace == 0, object.deletionTimestamp == nil, let policy = options.propagationPolicy, let finalizer = Self.propagationFinalizers[policy],
+               !finalizers.contains(finalizer) {
+                finalizers.append(finalizer)
+            }
             var marked = object
             let finalized = d.strategy.beginFinalizedDeletion(&marked)
             if !finalizers.isEmpty || grace > 0 || finalized {

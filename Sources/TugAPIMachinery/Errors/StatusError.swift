@@ -45,6 +45,18 @@ public struct StatusError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(reason.rawValue) (\(code)): \(message)" }
 
+    /// A Status a server answered with (a client's view of a failed request); without a Status body the HTTP code
+    /// decides the reason.
+    public init(response status: JSONValue, code: Int) {
+        let reason = status["reason"].stringValue.map(StatusReason.init(rawValue:))
+            ?? (code == 404 ? .notFound : code == 409 ? .conflict : code == 422 ? .invalid : code >= 500 ? .internalError : .badRequest)
+        let causes = (status["details"]["causes"].arrayValue ?? []).map {
+            Cause(reason: $0["reason"].stringValue ?? "", message: $0["message"].stringValue ?? "", field: $0["field"].stringValue ?? "")
+        }
+        self.init(code: code, reason: reason, message: status["message"].stringValue ?? "HTTP \(code)",
+                  details: status["details"].isNull ? nil : Details(name: status["details"]["name"].stringValue, kind: status["details"]["kind"].stringValue, causes: causes))
+    }
+
     /// The wire form: `{"kind":"Status","apiVersion":"v1","status":"Failure",…}`.
     public var status: JSONValue {
         var out: JSONValue = [

@@ -1,0 +1,86 @@
+import Logging
+public import TugAPIMachinery
+import TugClient
+import Synchronization
+
+/// What changed in an informer's cache.
+public enum InformerEvent: Sendable {
+    case added(JSONValue)
+    case updated(old: JSONValue, new: JSONValue)
+    case deleted(JSONValue)
+
+    /// The object as it is now (or was, for a deletion).
+    public var object: JSONValue {
+        switch self {
+        case .added(let o), .deleted(let o), .updated(_, let o): o
+        }
+    }
+}
+
+/// One resource's list-and-watch, kept in an indexed cache (`store`) that handlers hear about. Handlers are
+/// synchronous and only enqueue keys; controllers then read the cache, never the event payloads.
+public final class Informer: Sendable {
+    public typealias Handler = @Sendable (InformerEvent) -> Void
+
+    public let resource: APIResource
+    public let store = IndexedStore()
+    private let handlers = Mutex<[Handler]>([])
+    private let sync = Mutex<(synced: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    init(resource: APIResource) {
+        self.resource = resource
+        store.addIndex(Indexes.namespace, Indexes.byNamespace)
+    }
+
+    public func addHandler(_ handler: @escaping Handler) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    /// Whether the first list has been applied.
+    public var hasSynced: Bool { sync.withLock { $0.synced } }
+
+    /// Returns once the first list has been applied (or at once if the task is cancelled).
+    public func waitForSync() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = sync.withLock { state -> Bool in
+                if state.synced { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    func run(client: RESTClient, logger: Logger) async {
+        await Reflector(client: client, path: resource.collectionPath, logger: logger).run { event in
+            self.apply(event)
+        }
+    }
+
+    /// Applies one reflector event to the cache and tells the handlers.
+    func apply(_ event: Reflector.Event) {
+        let events: [InformerEvent]
+        switch event {
+        case .replace(let objects):
+            events = store.replace(objects)
+        case .added(let object), .modified(let object):
+            if let old = store.upsert(object) {
+                events = old.resourceVersion == object.resourceVersion ? [] : [.updated(old: old, new: object)]
+            } else {
+                events = [.added(object)]
+            }
+        case .deleted(let object):
+            events = [.deleted(store.remove(ObjectKey(object)) ?? object)]
+        }
+        let handlers = self.handlers.withLock { $0 }
+        for event in events { for handler in handlers { handler(event) } }
+        if case .replace = event {
+            let waiters = sync.withLock { state in
+                state.synced = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+public import Logging
+public import ServiceLifecycle
+public import TugClient
+import Synchronization
+
+/// One informer per resource for the whole process, shared by every controller that asks for it (one watch per
+/// resource, as client-go's shared informer factory). Informers asked for after `run` started are started too.
+public final class InformerFactory: Service, Sendable {
+    let client: RESTClient
+    let logger: Logger
+    private let state = Mutex<(informers: [APIResource: Informer], added: AsyncStream<Informer>.Continuation?)>(([:], nil))
+
+    public init(client: RESTClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func informer(_ resource: APIResource) -> Informer {
+        let (informer, notify) = state.withLock { state -> (Informer, AsyncStream<Informer>.Continuation?) in
+            if let existing = state.informers[resource] { return (existing, nil) }
+            let informer = Informer(resource: resource)
+            state.informers[resource] = informer
+            return (informer, state.added)
+        }
+        notify?.yield(informer)
+        return informer
+    }
+
+    public func run() async throws {
+        let (added, continuation) = AsyncStream<Informer>.makeStream()
+        let initial = state.withLock { state in
+            state.added = continuation
+            return Array(state.informers.values)
+        }
+        await withDiscardingTaskGroup { group in
+            for informer in initial {
+                group.addTask { await informer.run(client: self.client, logger: self.logger) }
+            }
+            for await informer in added.cancelOnGracefulShutdown() {
+                group.addTask { await informer.run(client: self.client, logger: self.logger) }
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+    }
+}
