@@ -13,6 +13,7 @@ public enum ControllerManager {
             informers,
             ControllerRunner(ReplicaSetController(client: client, informers: informers, logger: log("replicaset")), workers: 5, logger: log("replicaset")),
             ControllerRunner(DeploymentController(client: client, informers: informers, logger: log("deployment")), workers: 5, logger: log("deployment")),
+            ControllerRunner(JobController(client: client, informers: informers, logger: log("job")), workers: 5, logger: log("job")),
             GarbageCollector(client: client, informers: informers, logger: log("garbagecollector")),
         ]
     }

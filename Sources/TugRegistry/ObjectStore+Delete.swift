@@ -61,13 +61,16 @@ extension ObjectStore {
             var marked = object
             let finalized = d.strategy.beginFinalizedDeletion(&marked)
             if !finalizers.isEmpty || grace > 0 || finalized {
-                if object.deletionTimestamp != nil, object.finalizers == finalizers {
-                    // Already terminating: a repeated delete changes nothing (a shorter grace period could, later).
+                let current = object["metadata"]["deletionGracePeriodSeconds"].intValue ?? 0
+                if object.deletionTimestamp != nil, object.finalizers == finalizers, grace >= current {
+                    // Already terminating: a repeated delete changes nothing unless it shortens the grace period
+                    // (the node's final delete sets it to 0, so removing the last finalizer then completes it).
                     return .pending(object)
                 }
+                let shortened = object.deletionTimestamp != nil && grace < current
                 object = marked
                 object.finalizers = finalizers
-                if object.deletionTimestamp == nil { object.deletionTimestamp = KubeTime.format(now.addingTimeInterval(Double(grace))) }
+                if object.deletionTimestamp == nil || shortened { object.deletionTimestamp = KubeTime.format(now.addingTimeInterval(Double(grace))) }
                 object["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
                 if options.dryRun { return .pending(object) }
                 do {

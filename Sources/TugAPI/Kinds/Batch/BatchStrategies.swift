@@ -28,6 +28,8 @@ public struct JobStrategy: ResourceStrategy {
         labels["controller-uid"] = object.uid
         labels["job-name"] = object.name
         object["spec"]["template"]["metadata"]["labels"] = JSONValue(stringMap: labels)
+        // A Job without labels of its own takes its template's (batch/v1 defaulting).
+        if object.labels.isEmpty { object.labels = labels }
     }
 
     public func validate(_ object: JSONValue) -> FieldErrorList {
