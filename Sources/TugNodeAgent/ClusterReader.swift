@@ -6,6 +6,8 @@ protocol ClusterReader: Sendable {
     /// A ConfigMap's `data` and `binaryData`, or a Secret's decoded `data`; nil when the object does not exist.
     func data(kind: String, namespace: String, name: String) async throws -> [String: [UInt8]]?
     func serviceAccountToken(namespace: String, name: String, audience: String?, expirationSeconds: Int64, podName: String, podUID: String) async throws -> String
+    /// A PersistentVolumeClaim's UID, or nil when the claim does not exist.
+    func claimUID(namespace: String, name: String) async throws -> String?
 }
 
 struct APIClusterReader: ClusterReader {
@@ -30,6 +32,13 @@ struct APIClusterReader: ClusterReader {
             if let text = value.stringValue, let bytes = Base64.decode(text) { result[key] = bytes }
         }
         return result
+    }
+
+    func claimUID(namespace: String, name: String) async throws -> String? {
+        let response = try await client.request(.GET, "/api/v1/namespaces/\(namespace)/persistentvolumeclaims/\(name)")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw Failure(description: "get persistentvolumeclaims \(namespace)/\(name): HTTP \(response.status)") }
+        return response.json["metadata"]["uid"].stringValue
     }
 
     func serviceAccountToken(namespace: String, name: String, audience: String?, expirationSeconds: Int64, podName: String, podUID: String) async throws -> String {

@@ -11,7 +11,9 @@ struct PreparedVolume: Sendable, Hashable {
 
 /// Prepares a pod's volumes under `<pods>/<uid>/volumes/<type>/<name>`: emptyDir (a directory, or a tmpfs for
 /// medium Memory), hostPath (with its type checks), and configMap, secret, downwardAPI and projected volumes
-/// written atomically (secrets and projected tokens on tmpfs, never on disk). Re-running refreshes their contents.
+/// written atomically (secrets and projected tokens on tmpfs, never on disk), and persistentVolumeClaim volumes
+/// as node-local directories under `<claims>/<namespace>/<claim>-<uid>` that outlive the pod (local-path storage,
+/// as k3s ships by default). Re-running refreshes their contents.
 struct VolumeManager: Sendable {
     let podsRoot: String
     let cluster: any ClusterReader
@@ -23,6 +25,9 @@ struct VolumeManager: Sendable {
     }
 
     func podDirectory(_ uid: String) -> String { "\(podsRoot)/\(uid)" }
+
+    /// Where claims' data lives on this node: beside the pods, not inside any pod's directory.
+    var claimsRoot: String { (podsRoot as NSString).deletingLastPathComponent + "/claims" }
 
     func prepare(pod: JSONValue, hostIP: String, podIP: String?) async throws -> [String: PreparedVolume] {
         let uid = pod["metadata"]["uid"].stringValue ?? ""
@@ -40,6 +45,13 @@ struct VolumeManager: Sendable {
                     try Mounts.tmpfs(at: path, sizeLimit: limit)
                 }
                 prepared[name] = PreparedVolume(path: path, readOnly: false)
+            } else if let claim = volume["persistentVolumeClaim"]["claimName"].stringValue {
+                guard let claimUID = try await cluster.claimUID(namespace: namespace, name: claim) else {
+                    throw Failure(description: "persistentvolumeclaim \"\(claim)\" not found")
+                }
+                let path = "\(claimsRoot)/\(namespace)/\(claim)-\(claimUID)"
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+                prepared[name] = PreparedVolume(path: path, readOnly: volume["persistentVolumeClaim"]["readOnly"].boolValue ?? false)
             } else if volume["hostPath"] != .null {
                 prepared[name] = PreparedVolume(path: try hostPath(volume["hostPath"]), readOnly: false)
             } else if volume["configMap"] != .null || volume["secret"] != .null || volume["downwardAPI"] != .null || volume["projected"] != .null {

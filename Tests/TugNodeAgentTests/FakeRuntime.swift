@@ -113,7 +113,9 @@ struct FakeImages: ImageProvider {
 struct FakeCluster: ClusterReader {
     var objects: [String: [String: [UInt8]]] = [:]
     func data(kind: String, namespace: String, name: String) async throws -> [String: [UInt8]]? { objects["\(kind)/\(name)"] }
+    var claims: [String: String] = [:]
     func serviceAccountToken(namespace: String, name: String, audience: String?, expirationSeconds: Int64, podName: String, podUID: String) async throws -> String { "token" }
+    func claimUID(namespace: String, name: String) async throws -> String? { claims[name] }
 }
 
 final class RecordingWriter: PodStatusWriter {

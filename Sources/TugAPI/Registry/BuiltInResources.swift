@@ -72,6 +72,16 @@ extension Scheme {
         ResourceDefinition(group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", namespaced: true, shortNames: ["ds"],
                            categories: ["all"], subresources: [.status(of: "DaemonSet", group: "apps", version: "v1")],
                            schema: AppsSchemas.daemonSet, strategy: DaemonSetStrategy()),
+        ResourceDefinition(group: "apps", version: "v1", kind: "ControllerRevision", resource: "controllerrevisions", namespaced: true,
+                           schema: AppsSchemas.controllerRevision, strategy: PlainStrategy(columns: [
+                               TableColumn("Controller", description: "Controller of the object"),
+                               TableColumn("Revision", type: "integer", description: "Revision of the ControllerRevision"),
+                           ], cells: { revision in
+                               let owner = revision.ownerReferences.first { $0["controller"].boolValue == true }
+                               let group = owner?["apiVersion"].stringValue?.split(separator: "/").dropLast().first.map { ".\($0)" } ?? ""
+                               let controller = owner.map { "\(($0["kind"].stringValue ?? "").lowercased())\(group)/\($0["name"].stringValue ?? "")" } ?? "<none>"
+                               return [.string(controller), .int(revision["revision"].intValue ?? 0)]
+                           })),
         // batch/v1
         ResourceDefinition(group: "batch", version: "v1", kind: "Job", resource: "jobs", namespaced: true, categories: ["all"],
                            subresources: [.status(of: "Job", group: "batch", version: "v1")], schema: BatchSchemas.job, strategy: JobStrategy()),

@@ -76,6 +76,10 @@ public enum AppsSchemas {
         description: "DaemonSet represents the configuration of a daemon set.",
         top([F("spec", .object(daemonSetSpec), 2), F("status", .object(daemonSetStatus), 3)]))
 
+    public static let controllerRevision = TypeSchema("io.k8s.api.apps.v1.ControllerRevision",
+        description: "ControllerRevision implements an immutable snapshot of state data.",
+        top([F("data", .object(open), 2), F("revision", .int64, 3)]))
+
     public static let scale = TypeSchema("io.k8s.api.autoscaling.v1.Scale", top([
         F("spec", .object(TypeSchema("io.k8s.api.autoscaling.v1.ScaleSpec", [F("replicas", .int32, 1)])), 2),
         F("status", .object(TypeSchema("io.k8s.api.autoscaling.v1.ScaleStatus", [F("replicas", .int32, 1), F("selector", .string, 2)])), 3),
