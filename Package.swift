@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "TugControllers",
             dependencies: [
-                "TugAPIMachinery", "TugClient", "TugControllerRuntime",
+                "TugAPI", "TugAPIMachinery", "TugClient", "TugControllerRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "TugScheduler",
             dependencies: [
-                "TugAPIMachinery", "TugClient",
+                "TugAPI", "TugAPIMachinery", "TugClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

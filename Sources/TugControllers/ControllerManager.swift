@@ -14,6 +14,7 @@ public enum ControllerManager {
             ControllerRunner(ReplicaSetController(client: client, informers: informers, logger: log("replicaset")), workers: 5, logger: log("replicaset")),
             ControllerRunner(DeploymentController(client: client, informers: informers, logger: log("deployment")), workers: 5, logger: log("deployment")),
             ControllerRunner(StatefulSetController(client: client, informers: informers, logger: log("statefulset")), workers: 5, logger: log("statefulset")),
+            ControllerRunner(DaemonSetController(client: client, informers: informers, logger: log("daemonset")), workers: 2, logger: log("daemonset")),
             ControllerRunner(JobController(client: client, informers: informers, logger: log("job")), workers: 5, logger: log("job")),
             ControllerRunner(CronJobController(client: client, informers: informers, logger: log("cronjob")), workers: 2, logger: log("cronjob")),
             GarbageCollector(client: client, informers: informers, logger: log("garbagecollector")),

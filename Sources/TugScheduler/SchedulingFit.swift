@@ -1,3 +1,4 @@
+import TugAPI
 import TugAPIMachinery
 
 /// The scheduler's filters and score, as pure functions over API objects: which nodes a pod may go to (Ready,
@@ -40,20 +41,9 @@ enum SchedulingFit {
         if node["spec"]["unschedulable"].boolValue == true, !tolerates(pod, key: "node.kubernetes.io/unschedulable", value: nil, effect: "NoSchedule") {
             return "node(s) were unschedulable"
         }
-        let labels = node["metadata"]["labels"].objectValue ?? [:]
-        for (key, value) in pod["spec"]["nodeSelector"].objectValue ?? [:] where labels[key] != value {
-            return "node(s) didn't match Pod's node affinity/selector"
-        }
-        let terms = pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"].arrayValue ?? []
-        if !terms.isEmpty, !terms.contains(where: { matches(term: $0, node: node) }) {
-            return "node(s) didn't match Pod's node affinity/selector"
-        }
-        for taint in node["spec"]["taints"].arrayValue ?? [] {
-            let effect = taint["effect"].stringValue ?? ""
-            guard effect == "NoSchedule" || effect == "NoExecute" else { continue }
-            if !tolerates(pod, key: taint["key"].stringValue ?? "", value: taint["value"].stringValue, effect: effect) {
-                return "node(s) had untolerated taint {\(taint["key"].stringValue ?? ""): \(taint["value"].stringValue ?? "")}"
-            }
+        if !NodeSelection.matchesSelectorAndAffinity(pod, node: node) { return "node(s) didn't match Pod's node affinity/selector" }
+        if let taint = NodeSelection.untoleratedTaint(pod, node: node) {
+            return "node(s) had untolerated taint {\(taint["key"].stringValue ?? ""): \(taint["value"].stringValue ?? "")}"
         }
         let wanted = requests(of: pod), capacity = allocatable(node)
         if used.pods + 1 > capacity.pods { return "Too many pods" }
@@ -62,45 +52,10 @@ enum SchedulingFit {
         return nil
     }
 
-    static func matches(term: JSONValue, node: JSONValue) -> Bool {
-        let labels = node["metadata"]["labels"].objectValue ?? [:]
-        let expressions = term["matchExpressions"].arrayValue ?? []
-        let fields = term["matchFields"].arrayValue ?? []
-        if expressions.isEmpty && fields.isEmpty { return false }
-        for expression in expressions {
-            let key = expression["key"].stringValue ?? ""
-            let values = (expression["values"].arrayValue ?? []).compactMap(\.stringValue)
-            let value = labels[key]?.stringValue
-            switch expression["operator"].stringValue ?? "" {
-            case "In": if value == nil || !values.contains(value!) { return false }
-            case "NotIn": if let value, values.contains(value) { return false }
-            case "Exists": if value == nil { return false }
-            case "DoesNotExist": if value != nil { return false }
-            case "Gt": if !(Int(value ?? "").map { v in values.first.flatMap { Int($0) }.map { v > $0 } ?? false } ?? false) { return false }
-            case "Lt": if !(Int(value ?? "").map { v in values.first.flatMap { Int($0) }.map { v < $0 } ?? false } ?? false) { return false }
-            default: return false
-            }
-        }
-        for field in fields where field["key"].stringValue == "metadata.name" {
-            let values = (field["values"].arrayValue ?? []).compactMap(\.stringValue)
-            let name = node["metadata"]["name"].stringValue ?? ""
-            switch field["operator"].stringValue ?? "" {
-            case "In": if !values.contains(name) { return false }
-            case "NotIn": if values.contains(name) { return false }
-            default: return false
-            }
-        }
-        return true
-    }
-
     static func tolerates(_ pod: JSONValue, key: String, value: String?, effect: String) -> Bool {
-        (pod["spec"]["tolerations"].arrayValue ?? []).contains { toleration in
-            let tEffect = toleration["effect"].stringValue ?? ""
-            guard tEffect.isEmpty || tEffect == effect else { return false }
-            let tKey = toleration["key"].stringValue ?? ""
-            if toleration["operator"].stringValue == "Exists" { return tKey.isEmpty || tKey == key }
-            return tKey == key && (toleration["value"].stringValue ?? "") == (value ?? "")
-        }
+        var taint: JSONValue = ["key": .string(key), "effect": .string(effect)]
+        if let value { taint["value"] = .string(value) }
+        return NodeSelection.tolerates(pod["spec"]["tolerations"].arrayValue ?? [], taint: taint)
     }
 
     /// Higher is better: the free share of cpu and memory after placing the pod (least-allocated scoring).
