@@ -52,6 +52,13 @@ struct ServerCommand: TugSubcommand {
         try fm.createDirectory(atPath: "\(dataDir)/server/db", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock: DataDirLock
         do { lock = try DataDirLock(dataDir: dataDir) } catch { throw CommandFailure(error.description) }
+        // The embedded agent owns `<data-dir>/agent` like a `tug agent` would: a second agent on this data dir
+        // would adopt and remove this one's containers.
+        var agentLock: DataDirLock?
+        if !disableAgent {
+            try fm.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
+            do { agentLock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
+        }
         let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls", hosts: [bindAddress, ProcessInfo.processInfo.hostName])
         let scheme = Scheme.builtIn
         let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
@@ -115,7 +122,7 @@ struct ServerCommand: TugSubcommand {
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         await server.shutdown()
-        withExtendedLifetime(lock) {}
+        withExtendedLifetime((lock, agentLock)) {}
         logger.info("tug server stopped")
     }
 }

@@ -41,9 +41,9 @@ extension LinuxRuntime {
         return try await refreshed(info)
     }
 
-    /// A container's monitor files: bundle, log, and its sockets under `<root>/sockets`.
+    /// A container's monitor files: bundle, log, and its sockets under `socketDirectory`.
     func files(id: String, log: String) -> ContainerMonitor.Files {
-        ContainerMonitor.Files(bundle: records.containerDirectory(id), log: log, socketDirectory: "\(root)/sockets")
+        ContainerMonitor.Files(bundle: records.containerDirectory(id), log: log, socketDirectory: socketDirectory)
     }
 
     func containerSpec(_ config: ContainerConfig, id: String, sandbox: SandboxInfo, rootfs: String) throws -> ContainerSpec {

@@ -37,6 +37,7 @@ extension LinuxRuntime {
             summary.mounts += 1
         }
         removeCgroups(cgroupParent)
+        try? FileManager.default.removeItem(atPath: socketDirectory)
         let ports = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net/\(bridge)/brif")) ?? ["?"]
         if FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)"), ports.isEmpty {
             _ = try await runner.output(Command(["ip", "link", "delete", bridge, "type", "bridge"], timeout: .seconds(10)))

@@ -48,8 +48,16 @@ public final class LinuxRuntime: ContainerRuntime {
                                  cacheDirectory: "\(root)/cni/results", runner: runner)
         loopback = try CNINetwork(configList: CNINetwork.loopback, cacheDirectory: "\(root)/cni/results", runner: runner)
         try FileManager.default.createDirectory(atPath: "\(root)/runc", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(root)/sockets", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try Self.preparePauseRoot("\(root)/pause")
+    }
+
+    /// Where the monitors' unix sockets live: `/run/tug/<8 hex of the root's hash>`, short whatever the data dir
+    /// (a socket path must fit in 108 bytes), and on tmpfs like the containers' other run-time state.
+    public var socketDirectory: String { Self.socketDirectory(root: root) }
+
+    public static func socketDirectory(root: String) -> String {
+        "/run/tug/" + Digest(of: Array(root.utf8)).hex.prefix(8)
     }
 
     /// `tug0` for the default range 10.42.0.0/24, `tug<8 hex of the range's hash>` for any other.
