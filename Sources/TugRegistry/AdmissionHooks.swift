@@ -10,9 +10,9 @@ protocol AdmissionPlugin: Sendable {
 
 /// The admission chain: namespace lifecycle for every namespaced kind, plus per-resource plugins found by lookup.
 final class AdmissionHooks: Sendable {
-    let plugins: [GroupResource: any AdmissionPlugin] = [
-        GroupResource(group: "", resource: "services"): ServiceAllocator(),
-        GroupResource(group: "", resource: "pods"): ServiceAccountAdmission(),
+    let plugins: [GroupResource: [any AdmissionPlugin]] = [
+        GroupResource(group: "", resource: "services"): [ServiceAllocator()],
+        GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds()],
     ]
 
     /// Content may be created only in an existing namespace that is not being deleted.
@@ -28,10 +28,12 @@ final class AdmissionHooks: Sendable {
     }
 
     func allocate(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue? = nil) throws(StatusError) {
-        try plugins[d.groupResource]?.admit(store, &object, definition: d, dryRun: dryRun, old: old)
+        for plugin in plugins[d.groupResource] ?? [] {
+            try plugin.admit(store, &object, definition: d, dryRun: dryRun, old: old)
+        }
     }
 
     func release(_ object: JSONValue, definition d: ResourceDefinition) {
-        plugins[d.groupResource]?.release(object)
+        for plugin in plugins[d.groupResource] ?? [] { plugin.release(object) }
     }
 }

@@ -86,14 +86,50 @@ def test_a_silent_node_becomes_unreachable_and_recovers(tmp_path):
         def ready_status(n):
             return next(c for c in n["status"]["conditions"] if c["type"] == "Ready")
 
+        # A Deployment's pod that tolerates an unreachable node for 2 s only.
+        server.kubectl("create", "namespace", "evict")
+        server.kubectl("apply", "-n", "evict", "-f", "-", input="""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}]
+      containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+""")
+        server.kubectl("rollout", "status", "deploy/app", "-n", "evict", "--timeout=60s", timeout=70)
+        (original,) = json.loads(server.kubectl("get", "pods", "-n", "evict", "-o", "json").stdout)["items"]
+        defaults = [t for t in original["spec"]["tolerations"] if t["key"] == "node.kubernetes.io/not-ready"]
+        assert defaults == [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
+
         agent.kill()  # kill -9: no more lease renewals
         agent.wait()
-        n = wait_until(lambda: (lambda n: n if ready_status(n)["status"] == "Unknown" else None)(node()), 30, "Ready=Unknown")
+
+        def unreachable(n):
+            effects = {t["effect"] for t in n["spec"].get("taints", []) if t["key"] == "node.kubernetes.io/unreachable"}
+            return n if ready_status(n)["status"] == "Unknown" and effects == {"NoSchedule", "NoExecute"} else None
+        n = wait_until(lambda: unreachable(node()), 30, "Ready=Unknown with the unreachable taints")
         assert ready_status(n)["reason"] == "NodeStatusUnknown"
-        assert {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}.items() <= n["spec"]["taints"][0].items()
+
+        # After its 2 s the pod is evicted and the ReplicaSet makes a replacement.
+        def pods():
+            return json.loads(server.kubectl("get", "pods", "-n", "evict", "-o", "json").stdout)["items"]
+        wait_until(lambda: any(p["metadata"]["uid"] == original["metadata"]["uid"] and p["metadata"].get("deletionTimestamp") for p in pods()),
+                   30, "the pod marked for deletion")
+        wait_until(lambda: any(p["metadata"]["uid"] != original["metadata"]["uid"] for p in pods()), 30, "a replacement pod")
+        events = server.kubectl("get", "events", "-n", "evict", "--field-selector", "reason=TaintManagerEviction", "-o", "json").stdout
+        assert original["metadata"]["name"] in events
+
         agent = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: (lambda n: ready_status(n)["status"] == "True" and not n["spec"].get("taints"))(node()), 30,
-                   "Ready again, taint removed")
+                   "Ready again, taints removed")
+        server.kubectl("rollout", "status", "deploy/app", "-n", "evict", "--timeout=60s", timeout=70)
+        server.kubectl("delete", "namespace", "evict", "--wait=true", timeout=120)
     finally:
         agent.terminate()
         agent.wait(timeout=30)

@@ -87,11 +87,9 @@ def test_python_client_exec_stream(node, pod_namespace):
 
 
 def test_logs_of_a_deployment(node, pod_namespace):
-    # kubectl resolves deploy/x to a pod through the Deployment's selector; the pod is made by hand here, as the
-    # workload controllers come with issue 4.
-    node.kubectl("create", "deployment", "web", "-n", pod_namespace, "--image=busybox", "--", "sleep", "3600")
-    node.kubectl("run", "web-1", "-n", pod_namespace, "--image=busybox", "--labels=app=web", "--", "sh", "-c", "echo from-web; sleep 3600")
-    wait_pod(node, pod_namespace, "web-1", running_ready, 30, "Running")
+    # kubectl resolves deploy/x to one of the pods its controller made.
+    node.kubectl("create", "deployment", "web", "-n", pod_namespace, "--image=busybox", "--", "sh", "-c", "echo from-web; sleep 3600")
+    node.kubectl("rollout", "status", "deploy/web", "-n", pod_namespace, "--timeout=60s", timeout=70)
     logs = wait_until(lambda: (lambda out: out if "from-web" in out else None)(
         node.kubectl("logs", "deploy/web", "-n", pod_namespace, check=False).stdout), 10, "logs of deploy/web")
     assert logs == "from-web\n"

@@ -7,8 +7,9 @@ import TugClient
 
 /// The node lifecycle controller's health half: a node whose Lease has not been renewed for the grace period (40 s,
 /// kube-controller-manager's node-monitor-grace-period) gets its conditions set to `Unknown` ("Kubelet stopped posting
-/// node status.") and the `node.kubernetes.io/unreachable:NoSchedule` taint; both go when its agent is back.
-/// (Evicting pods from unreachable nodes belongs to the workload controllers.)
+/// node status.") and the `node.kubernetes.io/unreachable` taints (NoSchedule and NoExecute); a node whose agent
+/// reports Ready=False gets the `node.kubernetes.io/not-ready` ones. They go when the node is Ready again. The
+/// NoExecute taints are what `TaintEvictionController` evicts pods for.
 public final class NodeLifecycleController: Service, Sendable {
     let client: RESTClient
     let logger: Logger
@@ -20,6 +21,7 @@ public final class NodeLifecycleController: Service, Sendable {
     /// machine's clock from that moment, as kube-controller-manager does, so skew between machines does not matter.
     private let observed = Mutex<[String: (renewTime: String, at: Date)]>([:])
     static let unreachable = "node.kubernetes.io/unreachable"
+    static let notReady = "node.kubernetes.io/not-ready"
 
     public init(client: RESTClient, logger: Logger, gracePeriod: Duration = .seconds(40), interval: Duration = .seconds(5)) {
         self.client = client
@@ -61,14 +63,38 @@ public final class NodeLifecycleController: Service, Sendable {
                 return now
             }
             let stale = now.timeIntervalSince(renewed) > Double(gracePeriod.components.seconds)
-            let tainted = (node["spec"]["taints"].arrayValue ?? []).contains { $0["key"].stringValue == Self.unreachable }
             let readyStatus = Self.readyCondition(node)?["status"].stringValue
-            if stale, !tainted || readyStatus != "Unknown" {
+            if stale, !Self.hasTaints(node, Self.unreachable) || readyStatus != "Unknown" {
                 await markUnreachable(node, now: now)
-            } else if !stale, tainted, readyStatus == "True" {
-                await clearUnreachable(node)
+            } else if !stale, readyStatus == "True", Self.hasTaints(node, Self.unreachable, any: true) || Self.hasTaints(node, Self.notReady, any: true) {
+                await setTaints(node, key: nil, now: now)
+                logger.info("node ready again", metadata: ["node": "\(name)"])
+            } else if !stale, readyStatus == "False", !Self.hasTaints(node, Self.notReady) {
+                await setTaints(node, key: Self.notReady, now: now)
+                logger.info("node not ready", metadata: ["node": "\(name)"])
             }
         }
+    }
+
+    /// Whether the node carries `key` with both effects (or, with `any`, with either).
+    static func hasTaints(_ node: JSONValue, _ key: String, any: Bool = false) -> Bool {
+        let effects = Set((node["spec"]["taints"].arrayValue ?? []).filter { $0["key"].stringValue == key }.compactMap { $0["effect"].stringValue })
+        return any ? !effects.isEmpty : effects.isSuperset(of: ["NoSchedule", "NoExecute"])
+    }
+
+    /// Replaces the health taints with `key`'s NoSchedule and NoExecute pair (none when nil), keeping the others.
+    func setTaints(_ node: JSONValue, key: String?, now: Date) async {
+        let time = JSONValue.string(KubeTime.format(now))
+        var taints = (node["spec"]["taints"].arrayValue ?? []).filter {
+            let k = $0["key"].stringValue
+            return k != Self.unreachable && k != Self.notReady
+        }
+        if let key {
+            taints.append(["key": .string(key), "effect": "NoSchedule", "timeAdded": time])
+            taints.append(["key": .string(key), "effect": "NoExecute", "timeAdded": time])
+        }
+        _ = try? await client.request(.PATCH, "/api/v1/nodes/\(node.name)", body: ["spec": ["taints": taints.isEmpty ? .null : .array(taints)]],
+                                      contentType: "application/merge-patch+json")
     }
 
     static func readyCondition(_ node: JSONValue) -> JSONValue? {
@@ -87,22 +113,12 @@ public final class NodeLifecycleController: Service, Sendable {
             c["lastTransitionTime"] = .string(time)
             return c
         }
-        var taints = (node["spec"]["taints"].arrayValue ?? []).filter { $0["key"].stringValue != Self.unreachable }
-        taints.append(["key": .string(Self.unreachable), "effect": "NoSchedule", "timeAdded": .string(time)])
         _ = try? await client.request(.PATCH, "/api/v1/nodes/\(name)/status", body: ["status": ["conditions": .array(conditions)]],
                                       contentType: "application/merge-patch+json")
-        _ = try? await client.request(.PATCH, "/api/v1/nodes/\(name)", body: ["spec": ["taints": .array(taints)]],
-                                      contentType: "application/merge-patch+json")
+        await setTaints(node, key: Self.unreachable, now: now)
         logger.info("node unreachable: its lease was not renewed", metadata: ["node": "\(name)"])
     }
 
-    func clearUnreachable(_ node: JSONValue) async {
-        let name = node["metadata"]["name"].stringValue ?? ""
-        let taints = (node["spec"]["taints"].arrayValue ?? []).filter { $0["key"].stringValue != Self.unreachable }
-        _ = try? await client.request(.PATCH, "/api/v1/nodes/\(name)", body: ["spec": ["taints": .array(taints)]],
-                                      contentType: "application/merge-patch+json")
-        logger.info("node reachable again", metadata: ["node": "\(name)"])
-    }
 }
 
 /// A reflector's view of one collection, by name.
