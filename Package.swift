@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "TugScheduler",
             dependencies: [
-                "TugAPI", "TugAPIMachinery", "TugClient",
+                "TugAPI", "TugAPIMachinery", "TugClient", "TugControllerRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -8,6 +8,7 @@ import Synchronization
 import TugAPI
 import TugAPIServer
 import TugClient
+import TugControllerRuntime
 import TugControllers
 import TugNodeAgent
 import TugRegistry
@@ -84,11 +85,14 @@ struct ServerCommand: TugSubcommand {
         try Data((credentials.nodeToken + "\n").utf8).write(to: URL(fileURLWithPath: "\(dataDir)/server/node-token"), options: .atomic)
         // Controllers reach the API like any client, over HTTPS on loopback.
         let controllerClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken))
+        // One watch per resource for the scheduler and all controllers.
+        let informers = InformerFactory(client: controllerClient, logger: Logger(label: "tug.informers"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: Scheduler(client: controllerClient, logger: Logger(label: "tug.scheduler"))),
+            .init(service: informers),
+            .init(service: Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler"))),
             .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
-        ] + ControllerManager.services(client: controllerClient, logger: logger).map { .init(service: $0) }
+        ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
             let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,

@@ -1,14 +1,14 @@
 /// A binary min-heap ordered by a caller-supplied comparison.
-struct MinHeap<Element> {
+public struct MinHeap<Element> {
     private var items: [Element] = []
     private let less: @Sendable (Element, Element) -> Bool
 
-    init(by less: @escaping @Sendable (Element, Element) -> Bool) { self.less = less }
+    public init(by less: @escaping @Sendable (Element, Element) -> Bool) { self.less = less }
 
-    var count: Int { items.count }
-    var peek: Element? { items.first }
+    public var count: Int { items.count }
+    public var peek: Element? { items.first }
 
-    mutating func push(_ element: Element) {
+    public mutating func push(_ element: Element) {
         items.append(element)
         var child = items.count - 1
         while child > 0 {
@@ -19,7 +19,7 @@ struct MinHeap<Element> {
         }
     }
 
-    mutating func pop() -> Element? {
+    public mutating func pop() -> Element? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()

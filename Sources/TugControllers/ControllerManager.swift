@@ -1,16 +1,14 @@
 public import Logging
 public import ServiceLifecycle
 public import TugClient
-import TugControllerRuntime
+public import TugControllerRuntime
 
-/// kube-controller-manager's role in `tug server`: one shared informer factory and the workload controllers on it,
-/// as services in start order (the factory first, so in shutdown's reverse order it stops last).
+/// kube-controller-manager's role in `tug server`: the workload controllers, on the process's shared informer factory
+/// (which the server starts before them, so in shutdown's reverse order it stops after them).
 public enum ControllerManager {
-    public static func services(client: RESTClient, logger: Logger) -> [any Service] {
+    public static func services(client: RESTClient, informers: InformerFactory) -> [any Service] {
         func log(_ name: String) -> Logger { Logger(label: "tug.controller.\(name)") }
-        let informers = InformerFactory(client: client, logger: log("informers"))
         return [
-            informers,
             ControllerRunner(ReplicaSetController(client: client, informers: informers, logger: log("replicaset")), workers: 5, logger: log("replicaset")),
             ControllerRunner(DeploymentController(client: client, informers: informers, logger: log("deployment")), workers: 5, logger: log("deployment")),
             ControllerRunner(StatefulSetController(client: client, informers: informers, logger: log("statefulset")), workers: 5, logger: log("statefulset")),

@@ -12,7 +12,7 @@ protocol AdmissionPlugin: Sendable {
 final class AdmissionHooks: Sendable {
     let plugins: [GroupResource: [any AdmissionPlugin]] = [
         GroupResource(group: "", resource: "services"): [ServiceAllocator()],
-        GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds()],
+        GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
     ]
 
     /// Content may be created only in an existing namespace that is not being deleted.

@@ -1,153 +1,199 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TugAPIMachinery
 import TugClient
+import TugControllerRuntime
 
-/// The scheduler: watches nodes and pods through the API, binds each pending pod of `default-scheduler` to the
-/// best node that fits (see `SchedulingFit`), and marks pods that fit nowhere `PodScheduled=False/Unschedulable`
-/// with the reasons, retrying whenever nodes or pods change.
+/// kube-scheduler's role: pending pods of `default-scheduler` are taken from the scheduling queue one at a time,
+/// the framework's plugins find and score nodes (`SchedulingAlgorithm`), the pod is assumed on the chosen node in
+/// the scheduler's cache and bound through `pods/binding` in the background, so the next cycle starts at once.
+/// A pod that fits nowhere gets `PodScheduled=False` with kube's summary, may preempt lower-priority pods, and is
+/// retried when nodes or pods change.
 public final class Scheduler: Service, Sendable {
     let client: RESTClient
     let logger: Logger
-    let state = SchedulerState()
     let events: EventRecorder
+    let queue: SchedulingQueue
+    let cluster = Mutex(ClusterState())
+    let algorithm = SchedulingAlgorithm()
+    let preemption = DefaultPreemption()
+    let pods: Informer
+    let nodes: Informer
+    let namespaces: Informer
+    let time: any TimeSource
+    private let nextStart = Atomic<Int>(0)
 
-    public init(client: RESTClient, logger: Logger) {
+    public init(client: RESTClient, informers: InformerFactory, time: any TimeSource = SystemTime(), logger: Logger) {
         self.client = client
         self.logger = logger
+        self.time = time
+        queue = SchedulingQueue(time: time)
         events = EventRecorder(client: client, component: "default-scheduler", logger: logger)
+        pods = informers.informer(.pods)
+        nodes = informers.informer(.nodes)
+        namespaces = informers.informer(.namespaces)
+        pods.addHandler { [weak self] event in self?.podChanged(event) }
+        nodes.addHandler { [weak self] event in self?.nodeChanged(event) }
+        namespaces.addHandler { [weak self] event in
+            guard let self else { return }
+            let object = event.object
+            cluster.withLock { state in
+                if case .deleted = event { state.namespaceLabels[object.name] = nil } else { state.namespaceLabels[object.name] = object.labels }
+            }
+        }
     }
+
+    // MARK: Cluster events
+
+    func podChanged(_ event: InformerEvent) {
+        let pod = PodInfo(event.object)
+        if case .deleted = event {
+            let wasPlaced = cluster.withLock { state in
+                defer {
+                    state.remove(uid: pod.uid)
+                    state.nominate(pod, node: nil)
+                }
+                return state.isPlaced(pod.uid)
+            }
+            queue.remove(pod.uid)
+            if wasPlaced { queue.moveAllToActive() }
+            return
+        }
+        if !pod.nodeName.isEmpty {
+            queue.remove(pod.uid)
+            let freed = cluster.withLock { state -> Bool in
+                if pod.terminal {
+                    let placed = state.isPlaced(pod.uid)
+                    state.remove(uid: pod.uid)
+                    return placed
+                }
+                state.place(pod, on: pod.nodeName)
+                return false
+            }
+            if freed { queue.moveAllToActive() }
+            return
+        }
+        guard pod.schedulerName == "default-scheduler", !pod.terminal else { return }
+        if pod.deleting {
+            queue.remove(pod.uid)
+            return
+        }
+        // Assumed pods wait for their binding's outcome, not for another cycle.
+        let assumed = cluster.withLock { state -> Bool in
+            if state.isAssumed(pod.uid) { return true }
+            state.nominate(pod, node: pod.nominatedNode)
+            return false
+        }
+        if !assumed { queue.add(pod) }
+    }
+
+    func nodeChanged(_ event: InformerEvent) {
+        let node = event.object
+        cluster.withLock { state in
+            if case .deleted = event { state.removeNode(node.name) } else { state.upsertNode(node) }
+        }
+        if case .updated(let old, let new) = event, old["spec"] == new["spec"], old.labels == new.labels,
+           old["status"]["allocatable"] == new["status"]["allocatable"] { return }
+        queue.moveAllToActive()
+    }
+
+    // MARK: Scheduling loop
 
     public func run() async throws {
-        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await Reflector(client: self.client, path: "/api/v1/nodes", logger: self.logger).run { event in
-                    await self.state.apply(event, nodes: true)
-                    wake.yield()
+        for informer in [nodes, pods, namespaces] { await informer.waitForSync() }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.queue.runTimers() }
+                // Unschedulable pods are retried now and then even without an event (kube flushes them too).
+                group.addTask {
+                    while (try? await self.time.sleep(for: .seconds(30))) != nil { self.queue.moveAllToActive() }
                 }
-            }
-            group.addTask {
-                await Reflector(client: self.client, path: "/api/v1/pods", logger: self.logger).run { event in
-                    await self.state.apply(event, nodes: false)
-                    wake.yield()
+                var random = SystemRandomNumberGenerator()
+                while let pod = await queue.pop() {
+                    scheduleOne(pod, random: &random, group: &group)
                 }
+                group.cancelAll()
             }
-            group.addTask {
-                for await _ in wakes {
-                    await self.schedulePending()
-                }
-            }
-            // Unschedulable pods are retried periodically too (node capacity can free up without an event we watch).
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(5))
-                    wake.yield()
-                }
-            }
-            try? await gracefulShutdown()
-            wake.finish()
-            group.cancelAll()
+        } onGracefulShutdown: {
+            self.queue.close()
         }
     }
 
-    func schedulePending() async {
-        let (nodes, pods) = await state.snapshot()
-        var used: [String: SchedulingFit.Requests] = [:]
-        for pod in pods.values {
-            guard let node = pod["spec"]["nodeName"].stringValue, !node.isEmpty else { continue }
-            let phase = pod["status"]["phase"].stringValue ?? ""
-            if phase == "Succeeded" || phase == "Failed" { continue }
-            let r = SchedulingFit.requests(of: pod)
-            used[node, default: .init()].milliCPU += r.milliCPU
-            used[node, default: .init()].memory += r.memory
-            used[node, default: .init()].pods += 1
-        }
-        let pending = pods.values.filter { pod in
-            (pod["spec"]["nodeName"].stringValue ?? "").isEmpty && pod["metadata"]["deletionTimestamp"].isNull
-                && (pod["spec"]["schedulerName"].stringValue ?? "default-scheduler") == "default-scheduler"
-        }.sorted { ($0["metadata"]["creationTimestamp"].stringValue ?? "", $0["metadata"]["name"].stringValue ?? "") < ($1["metadata"]["creationTimestamp"].stringValue ?? "", $1["metadata"]["name"].stringValue ?? "") }
-        for pod in pending {
-            var reasons: [String: Int] = [:]
-            var best: (name: String, score: Double)? = nil
-            for node in nodes.values.sorted(by: { ($0["metadata"]["name"].stringValue ?? "") < ($1["metadata"]["name"].stringValue ?? "") }) {
-                let name = node["metadata"]["name"].stringValue ?? ""
-                if let reason = SchedulingFit.unfit(pod, node: node, used: used[name] ?? .init()) {
-                    reasons[reason, default: 0] += 1
-                    continue
-                }
-                let score = SchedulingFit.score(pod, node: node, used: used[name] ?? .init())
-                if best == nil || score > best!.score { best = (name, score) }
+    func scheduleOne(_ pod: PodInfo, random: inout some RandomNumberGenerator, group: inout DiscardingTaskGroup) {
+        let start = nextStart.load(ordering: .relaxed)
+        let (outcome, total, preempted) = cluster.withLock { state -> (SchedulingAlgorithm.Outcome, Int, DefaultPreemption.Result?) in
+            let outcome = algorithm.schedule(pod, cluster: state, start: start, random: &random)
+            if let node = outcome.node {
+                state.place(pod, on: node, assume: true)
+                return (outcome, state.nodeCount, nil)
             }
-            if let best {
-                if await bind(pod, to: best.name) {
-                    let r = SchedulingFit.requests(of: pod)
-                    used[best.name, default: .init()].milliCPU += r.milliCPU
-                    used[best.name, default: .init()].memory += r.memory
-                    used[best.name, default: .init()].pods += 1
-                    await state.assume(pod, node: best.name)
-                }
-            } else {
-                let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                let message = "0/\(nodes.count) nodes are available" + (detail.isEmpty ? "." : ": \(detail).")
-                await markUnschedulable(pod, message: message)
+            let result = preemption.preempt(pod, cluster: state, failures: outcome.failures, algorithm: algorithm, state: outcome.state)
+            // The freed room is reserved for this pod from now on, before the victims are even gone.
+            if case .preempt(let candidate) = result {
+                state.nominate(pod, node: candidate.node)
+                state.markDeleting(candidate.victims.map(\.uid))
             }
+            return (outcome, state.nodeCount, result)
         }
+        if total > 0 { nextStart.store((start + outcome.examined) % total, ordering: .relaxed) }
+        if let node = outcome.node {
+            queue.done(pod.uid)
+            group.addTask { await self.bind(pod, to: node) }
+            return
+        }
+        queue.unschedulable(pod)
+        var message = SchedulingAlgorithm.summary(total: total, failures: outcome.failures)
+        switch preempted {
+        case .preempt(let candidate):
+            group.addTask { await self.evict(candidate, for: pod) }
+        case .notHelpful(let why):
+            message += " preemption: " + why
+        case nil:
+            break
+        }
+        group.addTask { await self.markUnschedulable(pod, message: message) }
     }
 
-    func bind(_ pod: JSONValue, to node: String) async -> Bool {
-        let namespace = pod["metadata"]["namespace"].stringValue ?? "default", name = pod["metadata"]["name"].stringValue ?? ""
-        let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(name), "uid": pod["metadata"]["uid"]],
+    func bind(_ pod: PodInfo, to node: String) async {
+        let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(pod.name), "uid": .string(pod.uid)],
                                   "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)]]
         do {
-            let response = try await client.request(.POST, "/api/v1/namespaces/\(namespace)/pods/\(name)/binding", body: binding)
-            if response.status == 201 || response.status == 200 {
-                events.record(pod, reason: "Scheduled", message: "Successfully assigned \(namespace)/\(name) to \(node)")
-                return true
-            }
-            logger.debug("binding failed", metadata: ["pod": "\(namespace)/\(name)", "status": "\(response.status)"])
+            try await client.send(.POST, "/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/binding", body: binding)
+            cluster.withLock { $0.confirm(pod.uid) }
+            events.record(pod.object, reason: "Scheduled", message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
         } catch {
-            logger.debug("binding failed", metadata: ["pod": "\(namespace)/\(name)", "error": "\(error)"])
+            // Forget the assumption; unless the pod is gone or already bound, it is tried again after a back-off.
+            cluster.withLock { $0.remove(uid: pod.uid) }
+            let reason = (error as? StatusError)?.reason
+            logger.debug("binding failed", metadata: ["object": "\(pod.key)", "node": "\(node)", "error": "\(error)"])
+            if reason != .notFound && reason != .conflict {
+                queue.add(pod)
+                queue.unschedulable(pod)
+            }
+            queue.moveAllToActive()
         }
-        return false
     }
 
-    func markUnschedulable(_ pod: JSONValue, message: String) async {
-        let existing = (pod["status"]["conditions"].arrayValue ?? []).first { $0["type"].stringValue == "PodScheduled" }
+    /// Preemption: the victims go (gracefully), and the pod is nominated for the node they free.
+    func evict(_ candidate: DefaultPreemption.Candidate, for pod: PodInfo) async {
+        for victim in candidate.victims {
+            events.record(victim.object, reason: "Preempted", message: "Preempted by pod \(pod.uid) on node \(candidate.node)")
+            try? await client.delete("/api/v1/namespaces/\(victim.namespace)/pods/\(victim.name)", uid: victim.uid)
+        }
+        _ = try? await client.mergePatch("/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/status",
+                                         ["status": ["nominatedNodeName": .string(candidate.node)]])
+        logger.info("preempted pods", metadata: ["object": "\(pod.key)", "node": "\(candidate.node)", "victims": "\(candidate.victims.count)"])
+    }
+
+    func markUnschedulable(_ pod: PodInfo, message: String) async {
+        let existing = (pod.object["status"]["conditions"].arrayValue ?? []).first { $0["type"].stringValue == "PodScheduled" }
         if existing?["status"].stringValue == "False", existing?["message"].stringValue == message { return }
-        let namespace = pod["metadata"]["namespace"].stringValue ?? "default", name = pod["metadata"]["name"].stringValue ?? ""
+        events.record(pod.object, warning: true, reason: "FailedScheduling", message: message)
         let condition: JSONValue = ["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
-                                    "lastProbeTime": nil, "lastTransitionTime": .string(KubeTime.format(Date()))]
-        let body: JSONValue = ["status": ["phase": "Pending", "conditions": [condition]]]
-        events.record(pod, warning: true, reason: "FailedScheduling", message: message)
-        _ = try? await client.request(.PATCH, "/api/v1/namespaces/\(namespace)/pods/\(name)/status", body: body,
-                                      contentType: "application/merge-patch+json")
-    }
-}
-
-/// The scheduler's view of the cluster, fed by its reflectors.
-actor SchedulerState {
-    var nodes: [String: JSONValue] = [:]
-    var pods: [String: JSONValue] = [:]
-
-    func apply(_ event: Reflector.Event, nodes isNodes: Bool) {
-        func key(_ object: JSONValue) -> String { object["metadata"]["uid"].stringValue ?? "" }
-        var map = isNodes ? nodes : pods
-        switch event {
-        case .replace(let objects): map = Dictionary(objects.map { (key($0), $0) }, uniquingKeysWith: { _, last in last })
-        case .added(let object), .modified(let object): map[key(object)] = object
-        case .deleted(let object): map[key(object)] = nil
-        }
-        if isNodes { nodes = map } else { pods = map }
-    }
-
-    func snapshot() -> ([String: JSONValue], [String: JSONValue]) { (nodes, pods) }
-
-    /// Records a binding before the watch confirms it, so the next pods see its resources in use.
-    func assume(_ pod: JSONValue, node: String) {
-        var bound = pod
-        bound["spec"]["nodeName"] = .string(node)
-        pods[pod["metadata"]["uid"].stringValue ?? ""] = bound
+                                    "lastProbeTime": nil, "lastTransitionTime": .string(KubeTime.format(time.now))]
+        _ = try? await client.mergePatch("/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/status",
+                                         ["status": ["phase": "Pending", "conditions": [condition]]])
     }
 }

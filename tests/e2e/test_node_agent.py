@@ -40,7 +40,8 @@ def test_agent_joins_by_token(tmp_path):
                      lambda p: any(c["type"] == "PodScheduled" and c["status"] == "False" for c in p["status"].get("conditions", [])),
                      30, "Unschedulable")
         message = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")["message"]
-        assert message == "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: edge}."
+        assert message == ("0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: edge}. "
+                           "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
         overrides = json.dumps({"spec": {"terminationGracePeriodSeconds": 1, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "edge", "effect": "NoSchedule"}]}})
         server.kubectl("run", "tolerated", "-n", "edge", "--image=busybox", f"--overrides={overrides}", "--", "sleep", "3600")
         p = wait_pod(server, "edge", "tolerated", lambda p: p["status"].get("phase") == "Running", 30, "Running on the joined node")

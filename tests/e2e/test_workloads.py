@@ -292,3 +292,50 @@ def test_a_pod_that_cannot_fit_explains_why(node, pod_namespace):
     assert condition["reason"] == "Unschedulable"
     assert condition["message"].startswith("0/1 nodes are available: 1 Insufficient cpu")
     assert "FailedScheduling" in s.kubectl("describe", "pod", "huge", "-n", ns).stdout
+
+
+def test_a_higher_priority_pod_preempts_lower_ones(node, pod_namespace):
+    s, ns = node, pod_namespace
+    allocatable = json.loads(s.kubectl("get", "nodes", "-o", "json").stdout)["items"][0]["status"]["allocatable"]["cpu"]
+    millis = int(allocatable[:-1]) if allocatable.endswith("m") else int(allocatable) * 1000
+    share = millis * 4 // 10  # two fillers take 80 % of the node; the important pod needs half
+    name = f"{ns}-low"
+    s.kubectl("create", "priorityclass", name, "--value=10")
+    s.kubectl("create", "priorityclass", f"{ns}-high", "--value=1000")
+    try:
+        apply(s, ns, f"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {{name: filler}}
+            spec:
+              replicas: 2
+              selector: {{matchLabels: {{app: filler}}}}
+              template:
+                metadata: {{labels: {{app: filler}}}}
+                spec:
+                  priorityClassName: {name}
+                  terminationGracePeriodSeconds: 1
+                  containers: [{{name: c, image: busybox, command: [sleep, "3600"], resources: {{requests: {{cpu: {share}m}}}}}}]
+            """)
+        rollout(s, ns, "deploy/filler")
+        assert all(p["spec"]["priority"] == 10 for p in live_pods(s, ns, "app=filler"))
+        apply(s, ns, f"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {{name: vip}}
+            spec:
+              priorityClassName: {ns}-high
+              terminationGracePeriodSeconds: 1
+              containers: [{{name: c, image: busybox, command: [sleep, "3600"], resources: {{requests: {{cpu: {millis // 2}m}}}}}}]
+            """)
+        vip = wait_pod(s, ns, "vip", lambda p: p["status"].get("phase") == "Running", 60, "Running after preemption")
+        assert vip["spec"]["priority"] == 1000 and vip["status"].get("nominatedNodeName")
+        preempted = json.loads(s.kubectl("get", "events", "-n", ns, "--field-selector", "reason=Preempted", "-o", "json").stdout)["items"]
+        assert len(preempted) == 1, "one filler pod makes enough room"
+        # The filler's replacement waits: the room is the important pod's now.
+        wait_until(lambda: any("Insufficient cpu" in (c.get("message") or "") for p in live_pods(s, ns, "app=filler")
+                               for c in p["status"].get("conditions", []) if c["type"] == "PodScheduled"), 30, "replacement unschedulable")
+        forbidden = s.kubectl("run", "nope", "-n", ns, "--image=busybox", "--overrides", json.dumps({"spec": {"priorityClassName": "no-such-class"}}), check=False)
+        assert forbidden.returncode != 0 and "no PriorityClass with name no-such-class was found" in forbidden.stderr
+    finally:
+        s.kubectl("delete", "priorityclass", name, f"{ns}-high", check=False)

@@ -102,6 +102,9 @@ extension Scheme {
                            schema: NetworkingSchemas.ingressClass, strategy: PlainStrategy(
                                columns: [TableColumn("Controller"), TableColumn("Parameters")],
                                cells: { ic in [.string(ic["spec"]["controller"].stringValue ?? ""), .string(ic["spec"]["parameters"]["name"].stringValue ?? "<none>")] })),
+        // scheduling.k8s.io/v1
+        ResourceDefinition(group: "scheduling.k8s.io", version: "v1", kind: "PriorityClass", resource: "priorityclasses", namespaced: false,
+                           shortNames: ["pc"], schema: SchedulingSchemas.priorityClass, strategy: PriorityClassStrategy()),
         // coordination.k8s.io/v1
         ResourceDefinition(group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true,
                            schema: ClusterSchemas.lease, strategy: PlainStrategy(

@@ -7,6 +7,12 @@ public struct LabelSelector: Sendable, Hashable {
         public var op: Operator
         public var values: [String]
 
+        public init(key: String, op: Operator, values: [String]) {
+            self.key = key
+            self.op = op
+            self.values = values
+        }
+
         public func matches(_ labels: [String: String]) -> Bool {
             let value = labels[key]
             switch op {

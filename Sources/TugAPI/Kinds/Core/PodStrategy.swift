@@ -8,8 +8,7 @@ public struct PodStrategy: ResourceStrategy {
         PodDefaults.apply(spec: &object["spec"])
         if object["spec"]["serviceAccountName"].isNull { object["spec"]["serviceAccountName"] = "default" }
         if object["spec"]["serviceAccount"].isNull { object["spec"]["serviceAccount"] = object["spec"]["serviceAccountName"] }
-        PodDefaults.setIfAbsent(&object["spec"], "priority", 0)
-        PodDefaults.setIfAbsent(&object["spec"], "preemptionPolicy", "PreemptLowerPriority")
+        // priority and preemptionPolicy come from the Priority admission plugin (from priorityClassName).
     }
 
     public func prepareForCreate(_ object: inout JSONValue) {

@@ -1,0 +1,83 @@
+/// One scheduling cycle's search (kube-scheduler's schedulePod): run the filters over enough nodes, score the
+/// feasible ones, pick the best. Pure over a `ClusterState`, so it is tested on table-driven clusters.
+struct SchedulingAlgorithm: Sendable {
+    var profile = Profile.default
+
+    struct Outcome {
+        /// The chosen node, if any fits.
+        var node: String?
+        /// Why each node that was tried did not fit.
+        var failures: [String: PluginStatus]
+        var state: CycleState
+        /// How many nodes were looked at (the next cycle starts after them).
+        var examined: Int
+    }
+
+    /// How many feasible nodes are enough at this cluster size: all below 100 nodes, then a share falling from 50 %
+    /// to 5 % (kube's adaptive percentageOfNodesToScore), at least 100.
+    static func feasibleNodesToFind(_ total: Int) -> Int {
+        if total < 100 { return total }
+        let percent = max(5, 50 - total / 125)
+        return max(100, total * percent / 100)
+    }
+
+    func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
+        for plugin in profile.filters {
+            let status = plugin.filter(state, pod: pod, node: node)
+            if !status.isSuccess { return status }
+        }
+        return .success
+    }
+
+    func schedule(_ pod: PodInfo, cluster: ClusterState, start: Int, random: inout some RandomNumberGenerator) -> Outcome {
+        var state = CycleState()
+        for plugin in profile.preFilters { plugin.preFilter(&state, pod: pod, cluster: cluster) }
+        var failures: [String: PluginStatus] = [:]
+        // A node this pod was nominated for by preemption is tried first.
+        if !pod.nominatedNode.isEmpty, let nominated = cluster.node(pod.nominatedNode),
+           filter(state, pod: pod, node: cluster.withNominated(nominated, for: pod)).isSuccess {
+            return Outcome(node: nominated.name, failures: [:], state: state, examined: 0)
+        }
+        let total = cluster.nodeCount
+        guard total > 0 else { return Outcome(node: nil, failures: [:], state: state, examined: 0) }
+        let wanted = Self.feasibleNodesToFind(total)
+        var feasible: [NodeInfo] = []
+        var examined = 0
+        let nodes = cluster.nodes
+        while examined < total, feasible.count < wanted {
+            let node = cluster.withNominated(nodes[(start + examined) % total], for: pod)
+            examined += 1
+            let status = filter(state, pod: pod, node: node)
+            if status.isSuccess { feasible.append(node) } else { failures[node.name] = status }
+        }
+        guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
+        if feasible.count == 1 { return Outcome(node: feasible[0].name, failures: failures, state: state, examined: examined) }
+        for plugin in profile.preScores { plugin.preScore(&state, pod: pod, nodes: feasible, cluster: cluster) }
+        var totals = Array(repeating: Int64(0), count: feasible.count)
+        for plugin in profile.scorers {
+            var scores = feasible.map { plugin.score(state, pod: pod, node: $0) }
+            plugin.normalize(&scores)
+            for i in totals.indices { totals[i] += scores[i] * plugin.weight }
+        }
+        // The best score; ties are broken at random (reservoir sampling), as kube's selectHost does.
+        var best = 0, ties = 1
+        for i in 1..<totals.count {
+            if totals[i] > totals[best] {
+                best = i
+                ties = 1
+            } else if totals[i] == totals[best] {
+                ties += 1
+                if Int.random(in: 0..<ties, using: &random) == 0 { best = i }
+            }
+        }
+        return Outcome(node: feasible[best].name, failures: failures, state: state, examined: examined)
+    }
+
+    /// "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector."
+    static func summary(total: Int, failures: [String: PluginStatus]) -> String {
+        var histogram: [String: Int] = [:]
+        for status in failures.values { for reason in status.reasons { histogram[reason, default: 0] += 1 } }
+        let detail = histogram.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        return "0/\(total) nodes are available" + (detail.isEmpty ? "." : ": \(detail).")
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TugAPIMachinery
+@testable import TugScheduler
+
+@Suite struct ScoreAndPreemptionTests {
+    let algorithm = SchedulingAlgorithm()
+
+    @Test func leastAllocatedPrefersTheEmptierNode() {
+        let cluster = Build.cluster(nodes: [Build.node("busy"), Build.node("idle")], pods: [Build.pod("x", cpu: "3", memory: "6Gi", node: "busy")])
+        #expect(algorithm.place(Build.pod("p", cpu: "100m"), in: cluster).node == "idle")
+    }
+
+    @Test func preferredNodeAffinityWins() {
+        let preferred: JSONValue = ["nodeAffinity": ["preferredDuringSchedulingIgnoredDuringExecution": [
+            ["weight": 50, "preference": ["matchExpressions": [["key": "fast", "operator": "Exists"]]]]]]]
+        let cluster = Build.cluster(nodes: [Build.node("a"), Build.node("b", labels: ["fast": "yes"]), Build.node("c")])
+        #expect(algorithm.place(Build.pod("p", spec: ["affinity": preferred]), in: cluster).node == "b")
+    }
+
+    @Test func preferNoScheduleTaintsAreAvoided() {
+        let cluster = Build.cluster(nodes: [Build.node("a", taints: [["key": "spot", "effect": "PreferNoSchedule"]]), Build.node("b")])
+        #expect(algorithm.place(Build.pod("p"), in: cluster).node == "b")
+    }
+
+    @Test func preemptionEvictsTheFewestLeastImportantPods() {
+        let cluster = Build.cluster(nodes: [Build.node("n", cpu: "2")],
+                                    pods: [Build.pod("low-a", cpu: "800m", node: "n", priority: 10), Build.pod("low-b", cpu: "800m", node: "n", priority: 5)])
+        let vip = PodInfo(Build.pod("vip", cpu: "1", priority: 1000))
+        var random = FixedRandom()
+        let outcome = algorithm.schedule(vip, cluster: cluster, start: 0, random: &random)
+        #expect(outcome.node == nil)
+        guard case .preempt(let candidate) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+            Issue.record("expected a preemption candidate")
+            return
+        }
+        #expect(candidate.node == "n")
+        #expect(candidate.victims.map(\.name) == ["low-b"])
+    }
+
+    @Test func preemptionIsNotHelpfulAgainstTaintsOrEqualPriority() {
+        let cluster = Build.cluster(nodes: [Build.node("n", cpu: "1")], pods: [Build.pod("peer", cpu: "1", node: "n", priority: 100)])
+        let pod = PodInfo(Build.pod("p", cpu: "1", priority: 100))
+        var random = FixedRandom()
+        let outcome = algorithm.schedule(pod, cluster: cluster, start: 0, random: &random)
+        guard case .notHelpful(let why) = DefaultPreemption().preempt(pod, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+            Issue.record("expected no candidate")
+            return
+        }
+        #expect(why == "0/1 nodes are available: 1 No preemption victims found for incoming pod.")
+    }
+
+    @Test func nominatedPodsKeepTheirRoom() {
+        var cluster = Build.cluster(nodes: [Build.node("n", cpu: "2")])
+        cluster.nominate(PodInfo(Build.pod("vip", cpu: "1500m", priority: 1000)), node: "n")
+        #expect(algorithm.place(Build.pod("low", cpu: "1", priority: 1), in: cluster).node == nil)
+        #expect(algorithm.place(Build.pod("higher", cpu: "1", priority: 2000), in: cluster).node == "n")
+    }
+}
