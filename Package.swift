@@ -93,6 +93,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TugSim",
+            dependencies: [
+                "TugAPIMachinery", "TugClient", "TugControllerRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TugControllers",
             dependencies: [
                 "TugAPI", "TugAPIMachinery", "TugClient", "TugControllerRuntime",
@@ -177,7 +186,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

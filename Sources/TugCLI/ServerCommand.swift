@@ -35,6 +35,9 @@ struct ServerCommand: TugSubcommand {
     @Flag(help: "Do not run the node agent and service proxy on this machine.")
     var disableAgent = false
 
+    @Flag(help: "Do not run the scheduler (pods stay Pending unless something else binds them), as k3s's --disable-scheduler.")
+    var disableScheduler = false
+
     @OptionGroup var node: NodeOptions
 
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
@@ -89,10 +92,12 @@ struct ServerCommand: TugSubcommand {
         let informers = InformerFactory(client: controllerClient, logger: Logger(label: "tug.informers"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: informers),
-            .init(service: Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler"))),
             .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
         ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
+        if !disableScheduler {
+            services.insert(.init(service: Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler"))), at: 1)
+        }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
             let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,
