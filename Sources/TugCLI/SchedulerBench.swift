@@ -155,6 +155,11 @@ struct SchedulerBench: TugSubcommand {
         async let bound = Self.bindings(client, namespace: "default", count: replicas, timeout: .seconds(300))
         try await client.create("/apis/apps/v1/namespaces/default/deployments", deployment)
         let instants = try await bound
+        let sorted = instants.sorted()
+        if !sorted.isEmpty {
+            let at = { (fraction: Double) in (sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] - started).seconds }
+            print(String(format: "  bound after: first %.2f s, 25%% %.2f s, 50%% %.2f s, 75%% %.2f s", at(0), at(0.25), at(0.5), at(0.75)))
+        }
         return (instants.max() ?? started) - started
     }
 

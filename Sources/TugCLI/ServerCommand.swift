@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import TugAPI
+import TugAPIMachinery
 import TugAPIServer
 import TugClient
 import TugControllerRuntime
@@ -80,7 +81,9 @@ struct ServerCommand: TugSubcommand {
                                logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
         let port = httpsPort
         let address = bindAddress
+        let listening = Gate()
         let app = try server.application(onServerRunning: { _ in
+            listening.open()
             let elapsed = ContinuousClock.now - started
             logger.info("tug server ready", metadata: ["address": "https://\(address):\(port)", "kubeconfig": "\(kubeconfigPath)",
                                                        "startup_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
@@ -89,7 +92,7 @@ struct ServerCommand: TugSubcommand {
         // Controllers reach the API like any client, over HTTPS on loopback.
         let controllerClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken))
         // One watch per resource for the scheduler and all controllers.
-        let informers = InformerFactory(client: controllerClient, logger: Logger(label: "tug.informers"))
+        let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: informers),
             .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),

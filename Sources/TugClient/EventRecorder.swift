@@ -5,7 +5,9 @@ import TugAPIMachinery
 
 /// Records core/v1 Events about objects, as client-go's recorder does for the kubelet and the scheduler: the first
 /// occurrence creates an Event, repeats of the same reason and message on the same object raise its `count` and
-/// `lastTimestamp`. Writing is asynchronous and best-effort: an event never delays or fails the work it describes.
+/// `lastTimestamp`. Like client-go's spam filter, each object gets a burst of 25 events from a component, then one
+/// more per 5 minutes (a ReplicaSet creating a thousand pods records 25 of them, not a thousand writes).
+/// Writing is asynchronous and best-effort: an event never delays or fails the work it describes.
 public final class EventRecorder: Sendable {
     let client: RESTClient
     let component: String
@@ -13,13 +15,36 @@ public final class EventRecorder: Sendable {
     let logger: Logger
     private let seen = Mutex<[String: (name: String, count: Int64, order: Int)]>([:])
     private let sequence = Atomic<Int>(0)
+    private let budgets = Mutex<[String: (tokens: Double, at: Date)]>([:])
     static let memory = 4096
+    static let burst = 25.0
+    static let refillPerSecond = 1.0 / 300
 
     public init(client: RESTClient, component: String, host: String? = nil, logger: Logger) {
         self.client = client
         self.component = component
         self.host = host
         self.logger = logger
+    }
+
+    /// Takes a token from the object's bucket (burst 25, one more per 5 minutes).
+    func allow(_ object: String) -> Bool {
+        let now = Date()
+        return budgets.withLock { budgets in
+            var entry = budgets[object] ?? (Self.burst, now)
+            entry.tokens = min(Self.burst, entry.tokens + now.timeIntervalSince(entry.at) * Self.refillPerSecond)
+            entry.at = now
+            guard entry.tokens >= 1 else {
+                budgets[object] = entry
+                return false
+            }
+            entry.tokens -= 1
+            if budgets.count >= Self.memory, budgets[object] == nil, let full = budgets.first(where: { $0.value.tokens >= Self.burst - 1 })?.key {
+                budgets[full] = nil
+            }
+            budgets[object] = entry
+            return true
+        }
     }
 
     /// `object` is the API object the event is about (kind, apiVersion and metadata are read from it).
@@ -32,6 +57,10 @@ public final class EventRecorder: Sendable {
                                    "uid": .string(uid), "apiVersion": object["apiVersion"].isNull ? "v1" : object["apiVersion"]]
         if let fieldPath { involved["fieldPath"] = .string(fieldPath) }
         if let version = metadata["resourceVersion"].stringValue { involved["resourceVersion"] = .string(version) }
+        guard allow(uid.isEmpty ? "\(namespace)/\(name)" : uid) else {
+            logger.debug("event dropped by the spam filter", metadata: ["reason": "\(reason)", "object": "\(namespace)/\(name)"])
+            return
+        }
         let key = "\(uid)/\(fieldPath ?? "")/\(reason)/\(message)"
         let order = sequence.add(1, ordering: .relaxed).newValue
         let (eventName, count) = seen.withLock { seen -> (String, Int64) in

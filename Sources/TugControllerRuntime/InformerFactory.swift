@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+public import TugAPIMachinery
 public import TugClient
 import Synchronization
 
@@ -8,10 +9,14 @@ import Synchronization
 public final class InformerFactory: Service, Sendable {
     let client: RESTClient
     let logger: Logger
+    let startAfter: Gate?
     private let state = Mutex<(informers: [APIResource: Informer], added: AsyncStream<Informer>.Continuation?)>(([:], nil))
 
-    public init(client: RESTClient, logger: Logger) {
+    /// With `startAfter`, nothing is listed before the gate opens (in `tug server`: once the API server listens,
+    /// so no reflector starts in its retry back-off).
+    public init(client: RESTClient, startAfter: Gate? = nil, logger: Logger) {
         self.client = client
+        self.startAfter = startAfter
         self.logger = logger
     }
 
@@ -27,6 +32,7 @@ public final class InformerFactory: Service, Sendable {
     }
 
     public func run() async throws {
+        await startAfter?.wait()
         let (added, continuation) = AsyncStream<Informer>.makeStream()
         let initial = state.withLock { state in
             state.added = continuation

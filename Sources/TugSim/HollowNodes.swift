@@ -31,7 +31,7 @@ public final class HollowNodes: Service, Sendable {
     let client: RESTClient
     let configuration: Configuration
     let logger: Logger
-    let pods: Informer
+    let pods: Informer?
     let time: any TimeSource
     private let names: Set<String>
     private let reported = Mutex<Set<String>>([])
@@ -44,9 +44,9 @@ public final class HollowNodes: Service, Sendable {
         self.time = time
         names = Set((0..<configuration.count).map { Self.name(configuration.prefix, $0) })
         updates = WorkQueue(name: "hollow-pods", time: time)
-        pods = informers.informer(.pods)
-        pods.store.addIndex(Indexes.nodeName, Indexes.byNodeName)
-        pods.addHandler { [names, updates] event in
+        // The pod watch exists only to report pods; without that the fleet adds no watch of its own.
+        pods = configuration.reportPods ? informers.informer(.pods) : nil
+        pods?.addHandler { [names, updates] event in
             guard let node = event.object["spec"]["nodeName"].stringValue, names.contains(node) else { return }
             updates.add(ObjectKey(event.object))
         }
@@ -132,7 +132,7 @@ public final class HollowNodes: Service, Sendable {
     func reportPods() async {
         while let key = await updates.get() {
             defer { updates.done(key) }
-            guard let pod = pods.store.get(key) else {
+            guard let pod = pods?.store.get(key) else {
                 _ = reported.withLock { $0.remove("\(key)") }
                 continue
             }

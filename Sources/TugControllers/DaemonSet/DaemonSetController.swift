@@ -150,8 +150,6 @@ public final class DaemonSetController: Controller {
         status["updatedNumberScheduled"] = updated == 0 ? .null : .int(Int64(updated))
         status["observedGeneration"] = .int(set.generation)
         guard status != set["status"] else { return }
-        var object = set
-        object["status"] = status
-        try await client.update(APIResource.daemonSets.path(ObjectKey(set), subresource: "status"), object)
+        try await StatusUpdate.write(client, .daemonSets, set, status: status)
     }
 }

@@ -321,11 +321,7 @@ public final class DeploymentController: Controller {
         let now = time.now
         var status = DeploymentStatus.calculate(d, all: all, new: new, now: now)
         if rollout { DeploymentStatus.progress(d, status: &status, new: new, now: now) }
-        if status != d["status"] {
-            var updated = d
-            updated["status"] = status
-            try await client.update(APIResource.deployments.path(ObjectKey(d), subresource: "status"), updated)
-        }
+        if status != d["status"] { try await StatusUpdate.write(client, .deployments, d, status: status) }
         if rollout, let left = DeploymentStatus.untilDeadline(d, status: status, now: now) {
             return .requeueAfter(.milliseconds(Int64(left * 1000)))
         }

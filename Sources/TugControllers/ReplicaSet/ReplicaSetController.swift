@@ -97,11 +97,7 @@ public final class ReplicaSetController: Controller {
         let now = time.now
         let minReady = rs["spec"]["minReadySeconds"].intValue ?? 0
         let status = Self.status(rs, active: active, failure: failure, now: now)
-        if status != rs["status"] {
-            var updated = rs
-            updated["status"] = status
-            try await client.update(APIResource.replicaSets.path(key, subresource: "status"), updated)
-        }
+        if status != rs["status"] { try await StatusUpdate.write(client, .replicaSets, rs, status: status) }
         if let failure { throw failure }
         let waits = active.compactMap { PodConditions.untilAvailable($0, minReadySeconds: minReady, now: now) }
         if let soonest = waits.min() { return .requeueAfter(.milliseconds(Int64(soonest * 1000) + 10)) }

@@ -201,8 +201,6 @@ public final class StatefulSetController: Controller {
         if status["collisionCount"].isNull { status["collisionCount"] = 0 }
         for field in ["readyReplicas", "currentReplicas", "updatedReplicas"] where status[field] == .int(0) { status[field] = .null }
         guard status != set["status"] else { return }
-        var object = set
-        object["status"] = status
-        try await client.update(APIResource.statefulSets.path(ObjectKey(set), subresource: "status"), object)
+        try await StatusUpdate.write(client, .statefulSets, set, status: status)
     }
 }

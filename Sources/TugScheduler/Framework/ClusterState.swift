@@ -8,6 +8,8 @@ struct ClusterState: Sendable {
     /// Pods by UID and the node they are on (bound, or assumed while their binding is in flight).
     private(set) var placed: [String: (pod: PodInfo, node: String)] = [:]
     private(set) var assumed: Set<String> = []
+    /// UIDs of placed pods by node name (also for nodes not known yet).
+    private var uidsByNode: [String: Set<String>] = [:]
     var namespaceLabels: [String: [String: String]] = [:]
     /// Pods nominated for a node by preemption, by node: the room freed for them is theirs, so pods of lower or
     /// equal priority see it as taken until the nominated pod is bound.
@@ -25,7 +27,7 @@ struct ClusterState: Sendable {
             nodes[i].update(object)
         } else {
             var info = NodeInfo(object)
-            for (_, entry) in placed where entry.node == object.name { info.add(entry.pod) }
+            for uid in uidsByNode[object.name] ?? [] { if let entry = placed[uid] { info.add(entry.pod) } }
             index[object.name] = nodes.count
             nodes.append(info)
         }
@@ -46,6 +48,7 @@ struct ClusterState: Sendable {
         remove(uid: pod.uid)
         nominate(pod, node: nil)
         placed[pod.uid] = (pod, node)
+        uidsByNode[node, default: []].insert(pod.uid)
         if assume { assumed.insert(pod.uid) }
         if !pod.antiAffinity.isEmpty { withRequiredAntiAffinity.insert(pod.uid) }
         if let i = index[node] { nodes[i].add(pod) }
@@ -57,6 +60,8 @@ struct ClusterState: Sendable {
             if nominatedByNode[node]?.isEmpty == true { nominatedByNode[node] = nil }
         }
         guard let entry = placed.removeValue(forKey: uid) else { return }
+        uidsByNode[entry.node]?.remove(uid)
+        if uidsByNode[entry.node]?.isEmpty == true { uidsByNode[entry.node] = nil }
         assumed.remove(uid)
         withRequiredAntiAffinity.remove(uid)
         if let i = index[entry.node] { nodes[i].remove(entry.pod) }
@@ -71,6 +76,8 @@ struct ClusterState: Sendable {
         nominatedNode[pod.uid] = node
         nominatedByNode[node, default: [:]][pod.uid] = pod
     }
+
+    var hasNominations: Bool { !nominatedByNode.isEmpty }
 
     /// `node` as `pod` should see it: with the pods nominated there that are at least as important.
     func withNominated(_ node: NodeInfo, for pod: PodInfo) -> NodeInfo {

@@ -41,21 +41,28 @@ struct SchedulingAlgorithm: Sendable {
         let total = cluster.nodeCount
         guard total > 0 else { return Outcome(node: nil, failures: [:], state: state, examined: 0) }
         let wanted = Self.feasibleNodesToFind(total)
-        var feasible: [NodeInfo] = []
+        // Nodes are read in place (by index): copying a NodeInfo per node would cost more than filtering it.
+        var feasible: [Int] = []
         var examined = 0
         let nodes = cluster.nodes
+        let nominations = cluster.hasNominations
         while examined < total, feasible.count < wanted {
-            let node = cluster.withNominated(nodes[(start + examined) % total], for: pod)
+            let index = (start + examined) % total
             examined += 1
-            let status = filter(state, pod: pod, node: node)
-            if status.isSuccess { feasible.append(node) } else { failures[node.name] = status }
+            let status = nominations ? filter(state, pod: pod, node: cluster.withNominated(nodes[index], for: pod))
+                                     : filter(state, pod: pod, node: nodes[index])
+            if status.isSuccess { feasible.append(index) } else { failures[nodes[index].name] = status }
         }
         guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
-        if feasible.count == 1 { return Outcome(node: feasible[0].name, failures: failures, state: state, examined: examined) }
-        for plugin in profile.preScores { plugin.preScore(&state, pod: pod, nodes: feasible, cluster: cluster) }
+        if feasible.count == 1 { return Outcome(node: nodes[feasible[0]].name, failures: failures, state: state, examined: examined) }
+        if !profile.preScores.isEmpty {
+            let candidates = feasible.map { nodes[$0] }
+            for plugin in profile.preScores { plugin.preScore(&state, pod: pod, nodes: candidates, cluster: cluster) }
+        }
         var totals = Array(repeating: Int64(0), count: feasible.count)
+        var scores = Array(repeating: Int64(0), count: feasible.count)
         for plugin in profile.scorers {
-            var scores = feasible.map { plugin.score(state, pod: pod, node: $0) }
+            for (i, index) in feasible.enumerated() { scores[i] = plugin.score(state, pod: pod, node: nodes[index]) }
             plugin.normalize(&scores)
             for i in totals.indices { totals[i] += scores[i] * plugin.weight }
         }
@@ -70,7 +77,7 @@ struct SchedulingAlgorithm: Sendable {
                 if Int.random(in: 0..<ties, using: &random) == 0 { best = i }
             }
         }
-        return Outcome(node: feasible[best].name, failures: failures, state: state, examined: examined)
+        return Outcome(node: nodes[feasible[best]].name, failures: failures, state: state, examined: examined)
     }
 
     /// "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector."

@@ -17,8 +17,8 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
         var anyAffinityMatch: Bool
         /// Per required anti-affinity term of the incoming pod: topology values that hold a matching pod.
         var antiAffinity: [Set<String>]
-        /// Topology pairs where an existing pod's anti-affinity forbids the incoming pod.
-        var forbiddenByExisting: Set<TopologyPair>
+        /// Topology values, by key, where an existing pod's anti-affinity forbids the incoming pod.
+        var forbiddenByExisting: [String: Set<String>]
     }
 
     struct Preferences: Sendable {
@@ -27,11 +27,11 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
 
     func preFilter(_ state: inout CycleState, pod: PodInfo, cluster: ClusterState) {
         let labels = { (ns: String) in cluster.namespaceLabels[ns] ?? [:] }
-        var forbidden = Set<TopologyPair>()
+        var forbidden: [String: Set<String>] = [:]
         for (existing, nodeName) in cluster.podsWithRequiredAntiAffinity {
             guard let node = cluster.node(nodeName) else { continue }
             for term in existing.antiAffinity where term.matches(pod, namespaceLabels: labels) {
-                if let value = node.labels[term.topologyKey] { forbidden.insert(TopologyPair(key: term.topologyKey, value: value)) }
+                if let value = node.labels[term.topologyKey] { forbidden[term.topologyKey, default: []].insert(value) }
             }
         }
         guard !pod.affinity.isEmpty || !pod.antiAffinity.isEmpty else {
@@ -77,8 +77,10 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
                 return .unschedulable("node(s) didn't match pod anti-affinity rules")
             }
         }
-        for pair in counts.forbiddenByExisting where node.labels[pair.key] == pair.value {
-            return .unschedulable("node(s) didn't satisfy existing pods anti-affinity rules")
+        for (key, values) in counts.forbiddenByExisting {
+            if let value = node.labels[key], values.contains(value) {
+                return .unschedulable("node(s) didn't satisfy existing pods anti-affinity rules")
+            }
         }
         return .success
     }
