@@ -147,9 +147,13 @@ public final class HollowNodes: Service, Sendable {
                     let conditions: [JSONValue] = ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map {
                         ["type": .string($0), "status": "True", "lastTransitionTime": now]
                     }
+                    let containers: [JSONValue] = (pod["spec"]["containers"].arrayValue ?? []).map { c in
+                        ["name": c["name"], "image": c["image"], "imageID": "", "containerID": .string("hollow://\(pod.uid)/\(c["name"].stringValue ?? "")"),
+                         "ready": true, "started": true, "restartCount": 0, "state": ["running": ["startedAt": now]]]
+                    }
                     try await client.mergePatch(APIResource.pods.path(key, subresource: "status"),
                                                 ["status": ["phase": "Running", "conditions": .array(conditions), "startTime": now,
-                                                            "hostIP": "192.0.2.1", "podIP": "192.0.2.1"]])
+                                                            "hostIP": "192.0.2.1", "podIP": "192.0.2.1", "containerStatuses": .array(containers)]])
                 }
                 updates.forget(key)
             } catch {
