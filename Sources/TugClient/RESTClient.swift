@@ -17,6 +17,8 @@ public final class RESTClient: Sendable {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
         }
         if kubeconfig.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        // Closing waits this long for the server's close_notify (NIOSSL's default of 5 s held every shutdown).
+        tls.shutdownTimeout = .milliseconds(500)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         configuration.httpVersion = .http1Only
