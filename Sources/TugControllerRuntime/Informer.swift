@@ -32,8 +32,11 @@ public final class Informer: Sendable {
         store.addIndex(Indexes.namespace, Indexes.byNamespace)
     }
 
+    /// Adds a handler. One added to an informer that already has objects hears of each as `.added` first, as
+    /// client-go replays the cache to a late handler (a controller started after others shares their informers).
     public func addHandler(_ handler: @escaping Handler) {
         handlers.withLock { $0.append(handler) }
+        for object in store.list() { handler(.added(object)) }
     }
 
     /// Whether the first list has been applied.

@@ -77,6 +77,18 @@ func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: @
     }
 }
 
+/// Moves the controllers' clock forward `step` at a time until `condition` holds (failing after `timeout` of real
+/// time). Stepping, rather than one jump, lets timers armed late (after a retry) come due too.
+func advance(_ time: ManualTime, by step: Duration, until what: String, timeout: Duration = .seconds(10),
+             _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        if ContinuousClock.now > deadline { throw Timeout(what: what) }
+        time.advance(by: step)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 struct Timeout: Error, CustomStringConvertible {
     var what: String
     var description: String { "timed out waiting for \(what)" }

@@ -86,17 +86,8 @@ public final class DeploymentController: Controller {
 
     /// ReplicaSets this Deployment controls after adoption and release.
     func claimReplicaSets(_ d: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        let claims = ControllerClaims(owner: d, resource: .deployments, selector: selector)
-        var owned: [JSONValue] = []
-        for rs in replicaSets.store.list(namespace: d.namespace) {
-            switch claims.decide(rs) {
-            case .keep: owned.append(rs)
-            case .ignore: continue
-            case .adopt: owned.append(try await client.mergePatch(APIResource.replicaSets.path(ObjectKey(rs)), claims.adoptPatch(rs)))
-            case .release: try await client.mergePatch(APIResource.replicaSets.path(ObjectKey(rs)), claims.releasePatch(rs))
-            }
-        }
-        return owned
+        try await ControllerClaims(owner: d, resource: .deployments, selector: selector)
+            .claim(replicaSets.store.list(namespace: d.namespace), .replicaSets, client: client)
     }
 
     /// A change of `spec.replicas` alone: some active ReplicaSet was sized for a different count.

@@ -44,18 +44,26 @@ public final class GarbageCollector: Controller, Service {
         } catch {
             return  // cancelled or shut down before the API answered
         }
-        for resource in resources where !Self.ignored.contains(resource.description) { watch(resource) }
+        watch(resources.filter { !Self.ignored.contains($0.description) })
         try await ControllerRunner(self, workers: workers, logger: logger).run()
     }
 
-    func watch(_ resource: APIResource) {
-        let informer = factory.informer(resource)
-        informer.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
-        watched.withLock {
-            $0.informers[resource] = informer
-            $0.byKind["\(resource.apiVersion)/\(resource.kind)"] = resource
+    /// Knows every resource before any handler runs: a dependent is only judged once its owner's kind is known.
+    func watch(_ resources: [APIResource]) {
+        let informers = resources.map { resource in
+            let informer = factory.informer(resource)
+            informer.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
+            return (resource, informer)
         }
-        informer.addHandler { [weak self] event in self?.changed(event, resource) }
+        watched.withLock { watched in
+            for (resource, informer) in informers {
+                watched.informers[resource] = informer
+                watched.byKind["\(resource.apiVersion)/\(resource.kind)"] = resource
+            }
+        }
+        for (resource, informer) in informers {
+            informer.addHandler { [weak self] event in self?.changed(event, resource) }
+        }
     }
 
     // MARK: Handlers

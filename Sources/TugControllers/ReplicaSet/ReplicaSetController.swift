@@ -106,27 +106,8 @@ public final class ReplicaSetController: Controller {
 
     /// Pods this ReplicaSet controls after adopting matching orphans and releasing pods that no longer match.
     func claimPods(_ rs: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        let claims = ControllerClaims(owner: rs, resource: .replicaSets, selector: selector)
-        var owned: [JSONValue] = []
-        for pod in pods.store.list(namespace: rs.namespace) {
-            switch claims.decide(pod) {
-            case .keep: owned.append(pod)
-            case .ignore: continue
-            case .adopt:
-                do {
-                    owned.append(try await client.mergePatch(APIResource.pods.path(ObjectKey(pod)), claims.adoptPatch(pod)))
-                } catch let error as StatusError where error.reason == .notFound || error.reason == .conflict {
-                    continue  // gone or changed; its next event brings the pod back here
-                }
-            case .release:
-                do {
-                    try await client.mergePatch(APIResource.pods.path(ObjectKey(pod)), claims.releasePatch(pod))
-                } catch let error as StatusError where error.reason == .notFound {
-                    continue
-                }
-            }
-        }
-        return owned
+        try await ControllerClaims(owner: rs, resource: .replicaSets, selector: selector)
+            .claim(pods.store.list(namespace: rs.namespace), .pods, client: client)
     }
 
     /// Creates or deletes pods toward `spec.replicas`; returns the first creation error, if any.

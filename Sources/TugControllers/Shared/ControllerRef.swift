@@ -1,4 +1,5 @@
 public import TugAPIMachinery
+public import TugClient
 public import TugControllerRuntime
 
 /// Owner references as controllers use them: the one `controller: true` reference says who manages an object.
@@ -66,5 +67,30 @@ public struct ControllerClaims {
     public func releasePatch(_ object: JSONValue) -> JSONValue {
         let refs = object.ownerReferences.filter { $0["uid"].stringValue != owner.uid }
         return ["metadata": ["ownerReferences": refs.isEmpty ? .null : .array(refs), "resourceVersion": .string(object.resourceVersion)]]
+    }
+}
+
+extension ControllerClaims {
+    /// Claims among `candidates` (objects of `dependent`'s kind): keeps what this owner controls, adopts matching
+    /// orphans that `adoptable` accepts, releases what no longer matches; returns what the owner controls now. An
+    /// object that changed or went away meanwhile is skipped (its next event brings it back).
+    public func claim(_ candidates: [JSONValue], _ dependent: APIResource, client: RESTClient,
+                      adoptable: (JSONValue) -> Bool = { _ in true }) async throws -> [JSONValue] {
+        var owned: [JSONValue] = []
+        for object in candidates {
+            do {
+                switch decide(object) {
+                case .keep: owned.append(object)
+                case .ignore: continue
+                case .adopt:
+                    guard adoptable(object) else { continue }
+                    owned.append(try await client.mergePatch(dependent.path(ObjectKey(object)), adoptPatch(object)))
+                case .release: try await client.mergePatch(dependent.path(ObjectKey(object)), releasePatch(object))
+                }
+            } catch let error as StatusError where error.reason == .notFound || error.reason == .conflict {
+                continue
+            }
+        }
+        return owned
     }
 }

@@ -71,21 +71,10 @@ public final class StatefulSetController: Controller {
         return .done
     }
 
+    /// Pods this set controls; only orphans with this set's names (`<set>-<n>`) are adopted.
     func claimPods(_ set: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        let claims = ControllerClaims(owner: set, resource: .statefulSets, selector: selector)
-        var owned: [JSONValue] = []
-        for pod in pods.store.list(namespace: set.namespace) {
-            switch claims.decide(pod) {
-            case .keep: owned.append(pod)
-            case .ignore: continue
-            case .adopt:
-                // Only pods with this set's names are its pods.
-                guard StatefulSetPods.ordinal(pod, of: set) != nil else { continue }
-                owned.append(try await client.mergePatch(APIResource.pods.path(ObjectKey(pod)), claims.adoptPatch(pod)))
-            case .release: try await client.mergePatch(APIResource.pods.path(ObjectKey(pod)), claims.releasePatch(pod))
-            }
-        }
-        return owned
+        try await ControllerClaims(owner: set, resource: .statefulSets, selector: selector)
+            .claim(pods.store.list(namespace: set.namespace), .pods, client: client) { StatefulSetPods.ordinal($0, of: set) != nil }
     }
 
     static func template(of revision: JSONValue) -> JSONValue {
