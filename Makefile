@@ -35,7 +35,7 @@ test-unit:
 test-e2e:
 	TUG_BIN="$(CURDIR)/$(DEBUG_BIN)" $(PYTHON) -m pytest -q tests/e2e
 
-## API and pod benchmarks against fresh release processes (figures go to docs/benchmarks.md by hand).
+## API, pod and scheduler benchmarks against fresh release processes (figures go to docs/benchmarks.md by hand).
 bench: build
 	@scripts/bench.sh "$(RELEASE_BIN)"
 

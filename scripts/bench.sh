@@ -4,3 +4,4 @@ set -euo pipefail
 bin=$1
 timeout 900 "$bin" bench api
 timeout 900 "$bin" bench pods
+timeout 900 "$bin" bench scheduler
