@@ -15,6 +15,8 @@ public enum ControllerManager {
             ControllerRunner(DaemonSetController(client: client, informers: informers, logger: log("daemonset")), workers: 2, logger: log("daemonset")),
             ControllerRunner(JobController(client: client, informers: informers, logger: log("job")), workers: 5, logger: log("job")),
             ControllerRunner(CronJobController(client: client, informers: informers, logger: log("cronjob")), workers: 2, logger: log("cronjob")),
+            ControllerRunner(EndpointsController(client: client, informers: informers, logger: log("endpoints")), workers: 5, logger: log("endpoints")),
+            ControllerRunner(EndpointSliceController(client: client, informers: informers, logger: log("endpointslice")), workers: 5, logger: log("endpointslice")),
             ControllerRunner(TaintEvictionController(client: client, informers: informers, logger: log("tainteviction")), workers: 2, logger: log("tainteviction")),
             GarbageCollector(client: client, informers: informers, logger: log("garbagecollector")),
         ]
