@@ -8,6 +8,8 @@ protocol ClusterReader: Sendable {
     func serviceAccountToken(namespace: String, name: String, audience: String?, expirationSeconds: Int64, podName: String, podUID: String) async throws -> String
     /// A PersistentVolumeClaim's UID, or nil when the claim does not exist.
     func claimUID(namespace: String, name: String) async throws -> String?
+    /// The Services of a namespace (for the service-link variables).
+    func services(namespace: String) async throws -> [JSONValue]
 }
 
 struct APIClusterReader: ClusterReader {
@@ -32,6 +34,12 @@ struct APIClusterReader: ClusterReader {
             if let text = value.stringValue, let bytes = Base64.decode(text) { result[key] = bytes }
         }
         return result
+    }
+
+    func services(namespace: String) async throws -> [JSONValue] {
+        let response = try await client.request(.GET, "/api/v1/namespaces/\(namespace)/services")
+        guard response.status == 200 else { throw Failure(description: "list services in \(namespace): HTTP \(response.status)") }
+        return response.json["items"].arrayValue ?? []
     }
 
     func claimUID(namespace: String, name: String) async throws -> String? {

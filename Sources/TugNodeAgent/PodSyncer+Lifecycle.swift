@@ -63,7 +63,7 @@ extension PodSyncer {
                 try await cluster.data(kind: kind, namespace: namespace, name: objectName)?.mapValues { String(decoding: $0, as: UTF8.self) }
             }
             let environment = ContainerEnvironment(pod: pod, lookup: lookup, hostIP: hostIP, podIP: sandbox.ip ?? hostIP)
-            let builder = ContainerConfigBuilder(pod: pod, environment: environment, volumes: context.volumes ?? [:], serviceEnv: serviceEnvironment(pod))
+            let builder = ContainerConfigBuilder(pod: pod, environment: environment, volumes: context.volumes ?? [:], serviceEnv: await serviceEnvironment(pod))
             let termination = terminationLogPath(uid: uid, name: name, attempt: attempt)
             try FileManager.default.createDirectory(atPath: (termination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: termination, contents: nil, attributes: [.posixPermissions: 0o666])
@@ -98,12 +98,22 @@ extension PodSyncer {
         }
     }
 
-    /// The variables of the `kubernetes` service every container gets (service links for other services come
-    /// with the service proxy).
-    func serviceEnvironment(_ pod: JSONValue) -> [(String, String)] {
-        [("KUBERNETES_SERVICE_HOST", "10.43.0.1"), ("KUBERNETES_SERVICE_PORT", "443"), ("KUBERNETES_SERVICE_PORT_HTTPS", "443"),
-         ("KUBERNETES_PORT", "tcp://10.43.0.1:443"), ("KUBERNETES_PORT_443_TCP", "tcp://10.43.0.1:443"),
-         ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"), ("KUBERNETES_PORT_443_TCP_PORT", "443"), ("KUBERNETES_PORT_443_TCP_ADDR", "10.43.0.1")]
+    /// Service-link variables: the `kubernetes` Service's for every container, and with `enableServiceLinks` (the
+    /// default) those of every Service in the pod's namespace, as the kubelet sets them. When the Services cannot be
+    /// read, the `kubernetes` variables still come from the cluster's fixed address.
+    func serviceEnvironment(_ pod: JSONValue) async -> [(String, String)] {
+        let namespace = pod["metadata"]["namespace"].stringValue ?? "default"
+        let links = pod["spec"]["enableServiceLinks"].boolValue ?? true
+        do {
+            var services = try await cluster.services(namespace: "default").filter { $0.name == "kubernetes" }
+            if links { services += try await cluster.services(namespace: namespace).filter { namespace != "default" || $0.name != "kubernetes" } }
+            if !services.isEmpty { return ServiceLinks.variables(services) }
+        } catch {
+            logger.debug("services not readable for service links", metadata: ["error": "\(error)"])
+        }
+        return [("KUBERNETES_SERVICE_HOST", "10.43.0.1"), ("KUBERNETES_SERVICE_PORT", "443"), ("KUBERNETES_SERVICE_PORT_HTTPS", "443"),
+                ("KUBERNETES_PORT", "tcp://10.43.0.1:443"), ("KUBERNETES_PORT_443_TCP", "tcp://10.43.0.1:443"),
+                ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"), ("KUBERNETES_PORT_443_TCP_PORT", "443"), ("KUBERNETES_PORT_443_TCP_ADDR", "10.43.0.1")]
     }
 
     /// The container's termination message: its termination-log file, or with FallbackToLogsOnError the end of its

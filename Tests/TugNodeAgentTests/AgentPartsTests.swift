@@ -110,3 +110,21 @@ import TugAPIMachinery
         #expect(throws: AtomicWriter.Failure.self) { try writer.write(["../escape": ([], 0o644)]) }
     }
 }
+
+@Suite struct ServiceLinksTests {
+    @Test func kubeletStyleVariables() {
+        let services: [JSONValue] = [
+            ["metadata": ["name": "my-web"], "spec": ["clusterIP": "10.43.0.20", "ports": [["name": "http", "port": 80, "protocol": "TCP"], ["name": "dns-udp", "port": 53, "protocol": "UDP"]]]],
+            ["metadata": ["name": "headless"], "spec": ["clusterIP": "None", "ports": [["port": 80]]]],
+        ]
+        let vars = Dictionary(ServiceLinks.variables(services), uniquingKeysWith: { a, _ in a })
+        #expect(vars["MY_WEB_SERVICE_HOST"] == "10.43.0.20")
+        #expect(vars["MY_WEB_SERVICE_PORT"] == "80")
+        #expect(vars["MY_WEB_SERVICE_PORT_HTTP"] == "80")
+        #expect(vars["MY_WEB_SERVICE_PORT_DNS_UDP"] == "53")
+        #expect(vars["MY_WEB_PORT"] == "tcp://10.43.0.20:80")
+        #expect(vars["MY_WEB_PORT_53_UDP"] == "udp://10.43.0.20:53")
+        #expect(vars["MY_WEB_PORT_53_UDP_ADDR"] == "10.43.0.20")
+        #expect(vars.keys.allSatisfy { !$0.hasPrefix("HEADLESS") })
+    }
+}

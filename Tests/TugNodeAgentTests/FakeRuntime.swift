@@ -116,6 +116,8 @@ struct FakeCluster: ClusterReader {
     var claims: [String: String] = [:]
     func serviceAccountToken(namespace: String, name: String, audience: String?, expirationSeconds: Int64, podName: String, podUID: String) async throws -> String { "token" }
     func claimUID(namespace: String, name: String) async throws -> String? { claims[name] }
+    var services: [String: [JSONValue]] = [:]
+    func services(namespace: String) async throws -> [JSONValue] { services[namespace] ?? [] }
 }
 
 final class RecordingWriter: PodStatusWriter {

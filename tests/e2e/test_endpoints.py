@@ -57,6 +57,15 @@ def test_endpoints_follow_ready_pods(node, pod_namespace):
     assert all(e["conditions"]["ready"] for e in eps["endpoints"])
     assert eps["metadata"]["ownerReferences"][0]["kind"] == "Service"
 
+    # Pods started after the Service see its service-link variables.
+    s.kubectl("run", "client", "-n", ns, "--image=busybox", "--restart=Never", "--", "sh", "-c", "env")
+    wait_until(lambda: "WEB_SERVICE_HOST=" in s.kubectl("logs", "client", "-n", ns, check=False).stdout, 30, "service links")
+    env = dict(line.split("=", 1) for line in s.kubectl("logs", "client", "-n", ns).stdout.splitlines() if "=" in line)
+    cluster_ip = json.loads(s.kubectl("get", "service", "web", "-n", ns, "-o", "json").stdout)["spec"]["clusterIP"]
+    assert env["WEB_SERVICE_HOST"] == cluster_ip and env["WEB_SERVICE_PORT"] == "80" and env["WEB_SERVICE_PORT_RAW"] == "9000"
+    assert env["WEB_PORT_9000_TCP"] == f"tcp://{cluster_ip}:9000"
+    assert env["KUBERNETES_SERVICE_HOST"] == "10.43.0.1"
+
     # A pod that stops being ready moves to notReadyAddresses.
     victim = pods[0]["metadata"]["name"]
     s.kubectl("exec", victim, "-n", ns, "--", "rm", "/www/index.html")
