@@ -95,7 +95,7 @@ struct ServerCommand: TugSubcommand {
         let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: informers),
-            .init(service: NodeLifecycleController(client: controllerClient, logger: Logger(label: "tug.controller.nodelifecycle"),
+            .init(service: NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
         ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
         if !disableScheduler {

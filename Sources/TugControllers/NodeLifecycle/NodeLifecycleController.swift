@@ -1,9 +1,10 @@
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 import TugAPIMachinery
-import TugClient
+public import TugClient
+public import TugControllerRuntime
 
 /// The node lifecycle controller's health half: a node whose Lease has not been renewed for the grace period (40 s,
 /// kube-controller-manager's node-monitor-grace-period) gets its conditions set to `Unknown` ("Kubelet stopped posting
@@ -15,46 +16,44 @@ public final class NodeLifecycleController: Service, Sendable {
     let logger: Logger
     let gracePeriod: Duration
     let interval: Duration
-    private let nodes = ObjectsByName()
-    private let leases = ObjectsByName()
+    let time: any TimeSource
+    private let nodes: Informer
+    private let leases: Informer
+    static let leaseResource = APIResource(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease")
     /// Per node: the last renewTime seen and when this controller saw it change. Staleness is measured on this
     /// machine's clock from that moment, as kube-controller-manager does, so skew between machines does not matter.
     private let observed = Mutex<[String: (renewTime: String, at: Date)]>([:])
     static let unreachable = "node.kubernetes.io/unreachable"
     static let notReady = "node.kubernetes.io/not-ready"
 
-    public init(client: RESTClient, logger: Logger, gracePeriod: Duration = .seconds(40), interval: Duration = .seconds(5)) {
+    public init(client: RESTClient, informers: InformerFactory, time: any TimeSource = SystemTime(), logger: Logger,
+                gracePeriod: Duration = .seconds(40), interval: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
         self.gracePeriod = gracePeriod
         self.interval = interval
+        self.time = time
+        nodes = informers.informer(.nodes)
+        leases = informers.informer(Self.leaseResource)
     }
 
+    /// Every `interval`, once the caches are in, looks at every node's heartbeat.
     public func run() async throws {
-        let loops = [
-            Task { [nodes] in await Reflector(client: client, path: "/api/v1/nodes", logger: logger).run { nodes.apply($0) } },
-            Task { [leases] in
-                await Reflector(client: client, path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", logger: logger).run {
-                    leases.apply($0)
-                }
-            },
-            Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    await check(now: Date())
-                }
-            },
-        ]
-        try? await gracefulShutdown()
-        loops.forEach { $0.cancel() }
-        for loop in loops { await loop.value }
+        await nodes.waitForSync()
+        await leases.waitForSync()
+        try? await cancelWhenGracefulShutdown {
+            while (try? await self.time.sleep(for: self.interval)) != nil {
+                await self.check(now: self.time.now)
+            }
+        }
     }
 
     /// Marks every node whose lease (or, without one, whose Ready heartbeat) is older than the grace period, and
     /// clears the mark from nodes that came back.
     func check(now: Date) async {
-        let nodes = self.nodes.all, leases = self.leases.all
-        for (name, node) in nodes {
+        let leases = Dictionary(self.leases.store.list(namespace: "kube-node-lease").map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for node in nodes.store.list() {
+            let name = node.name
             guard let heartbeat = leases[name]?["spec"]["renewTime"].stringValue
                     ?? Self.readyCondition(node)?["lastHeartbeatTime"].stringValue else { continue }
             let renewed = observed.withLock { observed -> Date in
@@ -119,21 +118,4 @@ public final class NodeLifecycleController: Service, Sendable {
         logger.info("node unreachable: its lease was not renewed", metadata: ["node": "\(name)"])
     }
 
-}
-
-/// A reflector's view of one collection, by name.
-final class ObjectsByName: Sendable {
-    private let objects = Mutex<[String: JSONValue]>([:])
-
-    var all: [String: JSONValue] { objects.withLock { $0 } }
-
-    func apply(_ event: Reflector.Event) {
-        objects.withLock { objects in
-            switch event {
-            case .replace(let all): objects = Dictionary(all.map { ($0["metadata"]["name"].stringValue ?? "", $0) }, uniquingKeysWith: { _, b in b })
-            case .added(let o), .modified(let o): objects[o["metadata"]["name"].stringValue ?? ""] = o
-            case .deleted(let o): objects[o["metadata"]["name"].stringValue ?? ""] = nil
-            }
-        }
-    }
 }
