@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
-public import TugAPIMachinery
+import TugAPIMachinery
 public import TugClient
 public import TugControllerRuntime
 

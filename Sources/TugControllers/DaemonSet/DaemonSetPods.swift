@@ -1,4 +1,4 @@
-public import TugAPI
+import TugAPI
 public import TugAPIMachinery
 
 /// Which nodes a DaemonSet covers and the pod it puts on each: the template plus the tolerations every daemon pod

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import TugAPIMachinery
+import TugAPIMachinery
 public import TugClient
 public import TugControllerRuntime
 
@@ -63,7 +63,7 @@ public final class JobController: Controller {
         let suspended = job["spec"]["suspend"].boolValue == true
         if !suspended, status["startTime"].isNull { status["startTime"] = .string(KubeTime.format(now)) }
         let active = owned.filter { JobPods.outcome($0) == .running }
-        let succeeded = Int(status["succeeded"].intValue ?? 0), failed = Int(status["failed"].intValue ?? 0)
+        let failed = Int(status["failed"].intValue ?? 0)
         let restarts = job["spec"]["template"]["spec"]["restartPolicy"].stringValue == "OnFailure"
             ? Int(active.reduce(0) { $0 + PodConditions.restarts($1) }) : 0
         let backoffLimit = Int(job["spec"]["backoffLimit"].intValue ?? 6)

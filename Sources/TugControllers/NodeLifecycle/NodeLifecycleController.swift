@@ -41,7 +41,7 @@ public final class NodeLifecycleController: Service, Sendable {
     public func run() async throws {
         await nodes.waitForSync()
         await leases.waitForSync()
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while (try? await self.time.sleep(for: self.interval)) != nil {
                 await self.check(now: self.time.now)
             }

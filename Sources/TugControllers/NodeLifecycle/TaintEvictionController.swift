@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import TugAPI
+import TugAPI
 public import TugAPIMachinery
 public import TugClient
 public import TugControllerRuntime

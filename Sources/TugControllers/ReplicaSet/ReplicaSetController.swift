@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import TugAPIMachinery
+import TugAPIMachinery
 public import TugClient
 public import TugControllerRuntime
 

@@ -1,6 +1,6 @@
-public import TugAPIMachinery
-public import TugClient
-public import TugControllerRuntime
+import TugAPIMachinery
+import TugClient
+import TugControllerRuntime
 
 /// Writes a status computed from other objects (replicas counted from pods, and the like): when the cached object
 /// is stale (409), the status goes onto the latest version instead of failing the whole reconcile, as kube's

@@ -1,5 +1,5 @@
 public import TugAPIMachinery
-public import TugControllerRuntime
+import TugControllerRuntime
 
 /// A StatefulSet pod's identity: `<set>-<ordinal>`, its hostname and subdomain (the headless service gives it the
 /// DNS name `<pod>.<service>.<namespace>.svc`), its labels, and the claims from `volumeClaimTemplates`.
