@@ -39,6 +39,9 @@ struct ServerCommand: TugSubcommand {
     @Flag(help: "Do not run the scheduler (pods stay Pending unless something else binds them), as k3s's --disable-scheduler.")
     var disableScheduler = false
 
+    @Option(help: "IPv4 range for Service cluster IPs; its first address is the kubernetes Service, its tenth cluster DNS.")
+    var serviceCidr = "10.43.0.0/16"
+
     @OptionGroup var node: NodeOptions
 
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
@@ -53,6 +56,8 @@ struct ServerCommand: TugSubcommand {
         let logger = Logger(label: "tug.server")
         let started = ContinuousClock.now
 
+        let serviceNetwork: ServiceNetwork
+        do { serviceNetwork = try ServiceNetwork(cidr: serviceCidr) } catch { throw CommandFailure(error.description) }
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(dataDir)/server/db", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock: DataDirLock
@@ -64,11 +69,12 @@ struct ServerCommand: TugSubcommand {
             try fm.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
             do { agentLock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
         }
-        let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls", hosts: [bindAddress, ProcessInfo.processInfo.hostName])
+        let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls",
+                                                              hosts: [bindAddress, ProcessInfo.processInfo.hostName, serviceNetwork.kubernetesIP])
         let scheme = Scheme.builtIn
         let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
                                         indexer: StorageKeys.indexer(scheme: scheme))
-        let store = ObjectStore(scheme: scheme, backend: backend)
+        let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork)
 
         let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
         let host = bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress

@@ -10,10 +10,14 @@ protocol AdmissionPlugin: Sendable {
 
 /// The admission chain: namespace lifecycle for every namespaced kind, plus per-resource plugins found by lookup.
 final class AdmissionHooks: Sendable {
-    let plugins: [GroupResource: [any AdmissionPlugin]] = [
-        GroupResource(group: "", resource: "services"): [ServiceAllocator()],
-        GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
-    ]
+    let plugins: [GroupResource: [any AdmissionPlugin]]
+
+    init(serviceNetwork: ServiceNetwork = .default) {
+        plugins = [
+            GroupResource(group: "", resource: "services"): [ServiceAllocator(network: serviceNetwork)],
+            GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
+        ]
+    }
 
     /// Content may be created only in an existing namespace that is not being deleted.
     func checkNamespaceAcceptsContent(_ store: ObjectStore, namespace: String, resource: ResourceDefinition) throws(StatusError) {

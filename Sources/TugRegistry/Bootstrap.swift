@@ -20,7 +20,7 @@ public enum Bootstrap {
         if store.backend.get(key: StorageKeys.key(svc, namespace: "default", name: "kubernetes")) == nil {
             _ = try await store.create(svc, namespace: "default", object: [
                 "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
-                "spec": ["clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(apiServerPort))]]],
+                "spec": ["clusterIP": .string(store.serviceNetwork.kubernetesIP), "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(apiServerPort))]]],
             ])
         }
         if let pc = store.scheme.resource(group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses") {

@@ -12,13 +12,15 @@ public final class ObjectStore: Sendable {
     public let scheme: Scheme
     public let backend: any StorageBackend
     let hooks: AdmissionHooks
+    public let serviceNetwork: ServiceNetwork
     let clock: @Sendable () -> Date
 
-    public init(scheme: Scheme, backend: any StorageBackend, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(scheme: Scheme, backend: any StorageBackend, serviceNetwork: ServiceNetwork = .default, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.scheme = scheme
         self.backend = backend
         self.clock = clock
-        self.hooks = AdmissionHooks()
+        self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork)
+        self.serviceNetwork = serviceNetwork
     }
 
     public var now: Date { clock() }

@@ -2,7 +2,8 @@ import Synchronization
 import TugAPI
 import TugAPIMachinery
 
-/// Allocation of Service cluster IPs (10.43.0.0/16, as k3s) and node ports (30000–32767), seeded from stored services.
+/// Allocation of Service cluster IPs (from the service network, 10.43.0.0/16 by default, as k3s) and node ports
+/// (30000–32767), seeded from stored services.
 final class ServiceAllocator: AdmissionPlugin {
     struct Allocations {
         var loaded = false
@@ -11,9 +12,10 @@ final class ServiceAllocator: AdmissionPlugin {
     }
 
     let allocations = Mutex(Allocations())
-    static let serviceNetwork: UInt32 = 10 << 24 | 43 << 16
-    static let serviceHosts: UInt32 = 1 << 16
+    let network: ServiceNetwork
     static let nodePortRange: ClosedRange<Int64> = 30000...32767
+
+    init(network: ServiceNetwork = .default) { self.network = network }
 
     func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
         load(store)
@@ -23,12 +25,12 @@ final class ServiceAllocator: AdmissionPlugin {
             let requested = object["spec"]["clusterIP"].stringValue ?? ""
             if requested != "None" {
                 if requested.isEmpty {
-                    guard let ip = Self.freeIP(a) else { throw StatusError.internalError("failed to allocate a serviceIP: range is full") }
+                    guard let ip = freeIP(a) else { throw StatusError.internalError("failed to allocate a serviceIP: range is full") }
                     if !dryRun { a.clusterIPs.insert(ip) }
                     object["spec"]["clusterIP"] = .string(Self.format(ip))
                 } else if old?["spec"]["clusterIP"].stringValue != requested {
-                    guard let ip = Self.parse(requested), ip >> 16 == Self.serviceNetwork >> 16 else {
-                        throw StatusError.invalid(kind: d.kind, group: "", name: object.name, errors: FieldErrorList([FieldError(.invalid, field: "spec.clusterIPs", value: .string(requested), detail: "failed to allocate IP \(requested): the provided IP (\(requested)) is not in the valid range. The range of valid IPs is 10.43.0.0/16")]))
+                    guard let ip = Self.parse(requested), network.contains(ip) else {
+                        throw StatusError.invalid(kind: d.kind, group: "", name: object.name, errors: FieldErrorList([FieldError(.invalid, field: "spec.clusterIPs", value: .string(requested), detail: "failed to allocate IP \(requested): the provided IP (\(requested)) is not in the valid range. The range of valid IPs is \(network)")]))
                     }
                     if a.clusterIPs.contains(ip) {
                         throw StatusError.invalid(kind: d.kind, group: "", name: object.name, errors: FieldErrorList([FieldError(.invalid, field: "spec.clusterIPs", value: .string(requested), detail: "failed to allocate IP \(requested): provided IP is already allocated")]))
@@ -82,18 +84,15 @@ final class ServiceAllocator: AdmissionPlugin {
         }
     }
 
-    static func freeIP(_ a: Allocations) -> UInt32? {
-        // .0 is the network and .1 is the kubernetes service (allocated explicitly at bootstrap).
-        for offset in UInt32(10)..<(serviceHosts - 1) where !a.clusterIPs.contains(serviceNetwork | offset) { return serviceNetwork | offset }
-        for offset in UInt32(1)..<10 where !a.clusterIPs.contains(serviceNetwork | offset) { return serviceNetwork | offset }
+    func freeIP(_ a: Allocations) -> UInt32? {
+        // The network address and the last one are skipped; the first ten (kubernetes at 1, DNS at 10) are handed
+        // out only when everything else is taken or when asked for.
+        for offset in UInt32(11)..<(network.size - 1) where !a.clusterIPs.contains(network.address(offset)) { return network.address(offset) }
+        for offset in UInt32(1)...10 where !a.clusterIPs.contains(network.address(offset)) { return network.address(offset) }
         return nil
     }
 
-    static func parse(_ s: String) -> UInt32? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false).map { UInt32($0) }
-        guard parts.count == 4, parts.allSatisfy({ $0 != nil && $0! < 256 }) else { return nil }
-        return parts.reduce(0) { $0 << 8 | ($1 ?? 0) }
-    }
+    static func parse(_ s: String) -> UInt32? { ServiceNetwork.parse(s) }
 
-    static func format(_ ip: UInt32) -> String { "\(ip >> 24).\(ip >> 16 & 255).\(ip >> 8 & 255).\(ip & 255)" }
+    static func format(_ ip: UInt32) -> String { ServiceNetwork.format(ip) }
 }

@@ -234,3 +234,33 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         #expect(d["spec"]["replicas"] == 1)
     }
 }
+
+@Suite struct ServiceNetworkTests {
+    @Test func cidrsAreCheckedAndAddressesDerived() throws {
+        let network = try ServiceNetwork(cidr: "10.96.0.0/24")
+        #expect(network.size == 256)
+        #expect(network.kubernetesIP == "10.96.0.1")
+        #expect(network.dnsIP == "10.96.0.10")
+        #expect(network.description == "10.96.0.0/24")
+        #expect(throws: ServiceNetwork.ParseError.self) { try ServiceNetwork(cidr: "10.96.0.1/24") }
+        #expect(throws: ServiceNetwork.ParseError.self) { try ServiceNetwork(cidr: "10.96.0.0/30") }
+        #expect(throws: ServiceNetwork.ParseError.self) { try ServiceNetwork(cidr: "fd00::/108") }
+    }
+
+    @Test func clusterIPsComeFromTheConfiguredRange() async throws {
+        let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend(), serviceNetwork: try ServiceNetwork(cidr: "10.96.0.0/24"))
+        try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
+        let services = try #require(store.scheme.resource(group: "", version: "v1", resource: "services"))
+        let kubernetes = try store.get(services, namespace: "default", name: "kubernetes")
+        #expect(try store.decode(kubernetes)["spec"]["clusterIP"] == "10.96.0.1")
+        let web = try await store.create(services, namespace: "default", object: ["metadata": ["name": "web"], "spec": ["ports": [["port": 80]]]])
+        #expect(web["spec"]["clusterIP"] == "10.96.0.11", "the first ten addresses are kept for kubernetes and DNS")
+        do {
+            _ = try await store.create(services, namespace: "default", object: ["metadata": ["name": "outside"], "spec": ["clusterIP": "10.43.0.50", "ports": [["port": 80]]]])
+            Issue.record("an address outside the range was accepted")
+        } catch {
+            #expect(error.reason == .invalid)
+            #expect(error.message.contains("The range of valid IPs is 10.96.0.0/24"))
+        }
+    }
+}

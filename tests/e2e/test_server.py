@@ -117,3 +117,20 @@ def test_one_server_per_data_dir():
         assert os.path.exists(s.kubeconfig)
     finally:
         s.cleanup()
+
+
+def test_service_cidr(tmp_path):
+    bad = subprocess.run([TUG, "server", "--data-dir", str(tmp_path / "bad"), "--service-cidr", "10.96.0.1/24", "--disable-agent"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "is not the start of a /24 (try 10.96.0.0/24)" in bad.stderr
+    s = Server(extra_args=["--service-cidr", "10.96.0.0/24"]).start()
+    try:
+        kubernetes = json.loads(s.kubectl("get", "service", "kubernetes", "-o", "json").stdout)
+        assert kubernetes["spec"]["clusterIP"] == "10.96.0.1"
+        s.kubectl("create", "service", "clusterip", "web", "--tcp=80:8080")
+        web = json.loads(s.kubectl("get", "service", "web", "-o", "json").stdout)
+        assert web["spec"]["clusterIP"].startswith("10.96.0.")
+        outside = s.kubectl("create", "service", "clusterip", "out", "--tcp=80:8080", "--clusterip=10.43.0.50", check=False)
+        assert outside.returncode != 0 and "The range of valid IPs is 10.96.0.0/24" in outside.stderr
+    finally:
+        s.cleanup()
