@@ -69,30 +69,39 @@ final class ProbeManager: Sendable {
         entry.hasStartup = startupSpec != .null
         entry.hasReadiness = readinessSpec != .null
         entry.started = startupSpec == .null
+        // The entry exists before any probe runs: a probe that finds no entry ends its loop, so a first result
+        // arriving before the entry was stored would stop that probe for good (a container never Ready).
+        state.withLock { $0[id] = entry }
+        var tasks: [Task<Void, Never>] = []
         // Each probe task ends when the container is forgotten (cancelled) or stops running.
         if startupSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, startupSpec, kind: "Startup", podIP: podIP) { ok, successes, failures in self.update(id) { s in
+            tasks.append(Task { await self.loop(id, startupSpec, kind: "Startup", podIP: podIP) { ok, successes, failures in self.update(id) { s in
                 if ok, successes >= Self.threshold(startupSpec, "successThreshold"), !s.started { s.started = true; return true }
                 if !ok, failures >= Self.threshold(startupSpec, "failureThreshold"), !s.livenessFailed { s.livenessFailed = true; return true }
                 return false
             } } })
         }
         if livenessSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, livenessSpec, kind: "Liveness", podIP: podIP) { ok, _, failures in self.update(id) { s in
+            tasks.append(Task { await self.loop(id, livenessSpec, kind: "Liveness", podIP: podIP) { ok, _, failures in self.update(id) { s in
                 guard s.started else { return false }
                 if !ok, failures >= Self.threshold(livenessSpec, "failureThreshold"), !s.livenessFailed { s.livenessFailed = true; return true }
                 return false
             } } })
         }
         if readinessSpec != .null {
-            entry.tasks.append(Task { await self.loop(id, readinessSpec, kind: "Readiness", podIP: podIP) { ok, successes, failures in self.update(id) { s in
+            tasks.append(Task { await self.loop(id, readinessSpec, kind: "Readiness", podIP: podIP) { ok, successes, failures in self.update(id) { s in
                 guard s.started else { return false }
                 if ok, successes >= Self.threshold(readinessSpec, "successThreshold"), !s.ready { s.ready = true; return true }
                 if !ok, failures >= Self.threshold(readinessSpec, "failureThreshold"), s.ready { s.ready = false; return true }
                 return false
             } } })
         }
-        state.withLock { $0[id] = entry }
+        let forgotten = state.withLock { entries -> Bool in
+            guard entries[id] != nil else { return true }
+            entries[id]?.tasks = tasks
+            return false
+        }
+        if forgotten { tasks.forEach { $0.cancel() } }
     }
 
     static func threshold(_ probe: JSONValue, _ key: String) -> Int {
