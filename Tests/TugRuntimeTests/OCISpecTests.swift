@@ -60,6 +60,7 @@ import TugAPIMachinery
         let state = Runc.parseState(["id": "c1", "pid": 42, "status": "running", "bundle": "/b"])
         #expect(state == Runc.State(id: "c1", pid: 42, status: "running", bundle: "/b"))
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let log = "\(dir)/runc.log"
         try """
             {"level":"info","msg":"starting"}
@@ -71,6 +72,7 @@ import TugAPIMachinery
 
     @Test func readsMonitorExitFile() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = ContainerMonitor.Files(bundle: dir, log: "\(dir)/log")
         #expect(ContainerMonitor.exit(of: files) == nil)
         try #"{"exitCode":137,"signal":9,"finishedAt":"2026-01-01T00:00:00.5Z"}"#.write(toFile: files.exitFile, atomically: true, encoding: .utf8)
