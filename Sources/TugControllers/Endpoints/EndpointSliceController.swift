@@ -37,27 +37,18 @@ public final class EndpointSliceController: Controller {
         slices.addHandler { [queue] event in
             if let service = event.object.labels[Self.serviceLabel] { queue.add(ObjectKey(namespace: event.object.namespace, name: service)) }
         }
-        pods.addHandler { [weak self] event in
-            guard let self else { return }
-            var labelSets = [event.object.labels]
-            if case .updated(let old, _) = event { labelSets.append(old.labels) }
-            for service in services.store.list(namespace: event.object.namespace) {
-                let selector = service["spec"]["selector"].stringMap
-                guard !selector.isEmpty else { continue }
-                if labelSets.contains(where: { labels in selector.allSatisfy { labels[$0.key] == $0.value } }) { queue.add(ObjectKey(service)) }
-            }
+        pods.addHandler { [queue, services] event in
+            ServiceEndpoints.selecting(event, among: services.store.list(namespace: event.object.namespace)).forEach(queue.add)
         }
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard let service = services.store.get(key), service.deletionTimestamp == nil,
               let backends = ServiceEndpoints.backends(service, pods: pods.store.list(namespace: key.namespace)) else { return .done }
-        // One slice per port set (pods that resolve a named port differently land in different slices).
-        var groups: [[ServiceEndpoints.Port]: [ServiceEndpoints.Backend]] = [:]
-        for backend in backends { groups[backend.ports, default: []].append(backend) }
-        // No backends: one placeholder slice without endpoints or ports, as kube keeps.
-        if groups.isEmpty { groups[[]] = [] }
-        let desired = groups.sorted { $0.key.map(\.port).lexicographicallyPrecedes($1.key.map(\.port)) }.map { Self.slice(for: service, ports: $0.key, backends: $0.value) }
+        // One slice per port set; with no backends, one placeholder slice without endpoints or ports, as kube keeps.
+        var groups = ServiceEndpoints.groupedByPorts(backends)
+        if groups.isEmpty { groups = [(ports: [], backends: [])] }
+        let desired = groups.map { Self.slice(for: service, ports: $0.ports, backends: $0.backends) }
         var existing = slices.store.byIndex(Self.byService, "\(key.namespace)/\(key.name)").sorted { $0.name < $1.name }
         for wanted in desired {
             // Reuse the slice that already has these ports, else any spare one, else create.

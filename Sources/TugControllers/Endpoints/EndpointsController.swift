@@ -30,15 +30,8 @@ public final class EndpointsController: Controller {
         endpoints.addHandler { [queue] event in
             if case .deleted = event { queue.add(ObjectKey(event.object)) }
         }
-        pods.addHandler { [weak self] event in
-            guard let self else { return }
-            var labelSets = [event.object.labels]
-            if case .updated(let old, _) = event { labelSets.append(old.labels) }
-            for service in services.store.list(namespace: event.object.namespace) {
-                let selector = service["spec"]["selector"].stringMap
-                guard !selector.isEmpty else { continue }
-                if labelSets.contains(where: { labels in selector.allSatisfy { labels[$0.key] == $0.value } }) { queue.add(ObjectKey(service)) }
-            }
+        pods.addHandler { [queue, services] event in
+            ServiceEndpoints.selecting(event, among: services.store.list(namespace: event.object.namespace)).forEach(queue.add)
         }
     }
 
@@ -49,9 +42,7 @@ public final class EndpointsController: Controller {
             return .done
         }
         guard let backends = ServiceEndpoints.backends(service, pods: pods.store.list(namespace: key.namespace)) else { return .done }
-        var groups: [[ServiceEndpoints.Port]: [ServiceEndpoints.Backend]] = [:]
-        for backend in backends where !backend.terminating { groups[backend.ports, default: []].append(backend) }
-        let subsets: [JSONValue] = groups.sorted { $0.key.map(\.port).lexicographicallyPrecedes($1.key.map(\.port)) }.map { ports, members in
+        let subsets: [JSONValue] = ServiceEndpoints.groupedByPorts(backends.filter { !$0.terminating }).map { ports, members in
             func address(_ backend: ServiceEndpoints.Backend) -> JSONValue {
                 var a: JSONValue = ["ip": .string(backend.ip), "targetRef": ServiceEndpoints.targetRef(backend.pod)]
                 if let node = backend.pod["spec"]["nodeName"].stringValue, !node.isEmpty { a["nodeName"] = .string(node) }

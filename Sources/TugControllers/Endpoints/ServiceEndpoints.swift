@@ -1,4 +1,5 @@
 public import TugAPIMachinery
+public import TugControllerRuntime
 
 /// Which pods back a Service and on which ports (shared by the EndpointSlice and Endpoints controllers): the pods its
 /// selector matches that have an IP and are not finished, each with its readiness and the Service's ports resolved
@@ -63,5 +64,25 @@ public enum ServiceEndpoints {
 
     public static func targetRef(_ pod: JSONValue) -> JSONValue {
         ["kind": "Pod", "namespace": .string(pod.namespace), "name": .string(pod.name), "uid": .string(pod.uid)]
+    }
+
+    /// The Services (among `services`, all of the pod's namespace) whose selector matches the pod before or after
+    /// `event`: the keys both endpoint controllers enqueue when a pod changes.
+    public static func selecting(_ event: InformerEvent, among services: [JSONValue]) -> [ObjectKey] {
+        var labelSets = [event.object.labels]
+        if case .updated(let old, _) = event { labelSets.append(old.labels) }
+        return services.filter { service in
+            let selector = service["spec"]["selector"].stringMap
+            return !selector.isEmpty && labelSets.contains { labels in selector.allSatisfy { labels[$0.key] == $0.value } }
+        }.map(ObjectKey.init)
+    }
+
+    /// Backends grouped by their resolved ports (pods that resolve a named port differently form separate groups),
+    /// in a stable order.
+    public static func groupedByPorts(_ backends: [Backend]) -> [(ports: [Port], backends: [Backend])] {
+        var groups: [[Port]: [Backend]] = [:]
+        for backend in backends { groups[backend.ports, default: []].append(backend) }
+        return groups.map { (ports: $0.key, backends: $0.value) }
+            .sorted { $0.ports.map(\.port).lexicographicallyPrecedes($1.ports.map(\.port)) }
     }
 }
