@@ -33,8 +33,12 @@ def test_exec_output_exit_codes_and_stdin(node, pod_namespace):
 def test_exec_with_a_terminal(node, pod_namespace):
     sleeper(node, pod_namespace)
     # `script` gives kubectl a terminal of its own, as a user's shell would; its size reaches the container.
+    # `runc exec -t` sizes the container's terminal just after the process starts (its parent copies the size once
+    # it holds the console), so the command awaits a non-zero size, with a deadline of 2 s, instead of reading it
+    # once: a 0x0 terminal makes busybox's `stty size` fail with a stale errno ("No child processes").
+    wait_size = "i=0; until s=$(stty size 2>/dev/null) && [ \"$s\" != \"0 0\" ]; do i=$((i+1)); [ $i -gt 100 ] && break; usleep 20000; done; echo $s"
     command = f"stty cols 91 rows 27; kubectl --kubeconfig {node.kubeconfig} --cache-dir {node.cache_dir} " \
-              f"exec -it box -n {pod_namespace} -- sh -c 'tty; stty size; exit 4'"
+              f"exec -it box -n {pod_namespace} -- sh -c '{wait_size}; tty; exit 4'"
     result = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL)
     assert "/dev/pts/" in result.stdout
