@@ -120,6 +120,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TugProxy",
+            dependencies: [
+                "TugAPIMachinery", "TugControllerRuntime", "TugOS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TugCNI",
             dependencies: ["TugOS", "TugAPIMachinery"],
             swiftSettings: strict
@@ -186,7 +195,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -205,6 +214,7 @@ let package = Package(
         .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery", "TugAPI", "TugAPIServer",
                                                               "TugRegistry", "TugStorage", "TugClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugControllerRuntimeTests", dependencies: ["TugControllerRuntime", "TugAPIMachinery", "TugClient"]),
+        .testTarget(name: "TugProxyTests", dependencies: ["TugProxy", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
