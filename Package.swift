@@ -129,6 +129,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "TugDNS",
+            dependencies: [
+                "TugAPIMachinery", "TugControllerRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "TugCNI",
             dependencies: ["TugOS", "TugAPIMachinery"],
             swiftSettings: strict
@@ -195,7 +206,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -214,6 +225,8 @@ let package = Package(
         .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery", "TugAPI", "TugAPIServer",
                                                               "TugRegistry", "TugStorage", "TugClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugControllerRuntimeTests", dependencies: ["TugControllerRuntime", "TugAPIMachinery", "TugClient"]),
+        .testTarget(name: "TugDNSTests", dependencies: ["TugDNS", "TugAPIMachinery", .product(name: "NIOCore", package: "swift-nio"),
+                                                      .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugProxyTests", dependencies: ["TugProxy", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),

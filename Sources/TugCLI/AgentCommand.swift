@@ -6,7 +6,10 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import TugClient
+import TugControllerRuntime
 import TugNodeAgent
+import TugOS
+import TugProxy
 
 /// `tug agent`: a node joining a server by token. It talks only to the API server.
 struct AgentCommand: TugSubcommand {
@@ -35,7 +38,11 @@ struct AgentCommand: TugSubcommand {
         let caPEM = try await Self.fetchCA(server: server, token: join)
         let client = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: join.description))
         let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: join.description, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let informers = InformerFactory(client: client, logger: Logger(label: "tug.informers"))
+        let proxy = ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers, runner: ProcessCommandRunner(),
+                                 logger: Logger(label: "tug.proxy"))
+        let group = ServiceGroup(configuration: .init(services: [.init(service: informers), .init(service: proxy), .init(service: agent)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await client.shutdown()
         withExtendedLifetime(lock) {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TugAPIMachinery
 import TugNodeAgent
+import TugProxy
 
 /// Node flags shared by `tug server` (its local node) and `tug agent`.
 struct NodeOptions: ParsableArguments {
@@ -19,6 +20,12 @@ struct NodeOptions: ParsableArguments {
 
     @Option(help: "The pod address range of this node.")
     var podCIDR = "10.42.0.0/24"
+
+    @Option(help: "The pod address range of the whole cluster (traffic from outside it to a Service is masqueraded).")
+    var clusterCidr = "10.42.0.0/16"
+
+    @Option(help: "The cluster DNS address pods resolve with (default: the kube-dns Service's cluster IP).")
+    var clusterDns: String?
 
     @Option(help: "Port of the node agent's endpoint (logs, exec), used by the API server.")
     var agentPort = 10250
@@ -39,6 +46,7 @@ struct NodeOptions: ParsableArguments {
         configuration.podCIDR = podCIDR
         configuration.port = agentPort
         configuration.taints = nodeTaint
+        configuration.clusterDNS = clusterDns.map { [$0] } ?? []
         guard let size = Quantity.parse(containerLogMaxSize), size.milliValue >= 1_024_000 else {
             throw ValidationError("--container-log-max-size must be a quantity of at least 1Ki, got \"\(containerLogMaxSize)\"")
         }
@@ -56,6 +64,11 @@ struct NodeOptions: ParsableArguments {
             throw ValidationError("--node-taint must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got \"\(taint)\"")
         }
         return configuration
+    }
+
+    /// The service proxy of the node whose state is in `<dataDir>/agent` (its chains are named after that path).
+    func proxyConfiguration(dataDir: String) -> ServiceProxy.Configuration {
+        ServiceProxy.Configuration(names: ChainNames(root: "\(dataDir)/agent"), clusterCIDR: clusterCidr)
     }
 }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import TugOS
+import TugProxy
 import TugRuntime
 
 /// `tug reset`: removes what a server with this data dir created on the host.
 ///
 /// The node's containers and sandboxes (processes, mounts, cgroups, network namespaces, veths, the pod
-/// bridge when unused, portmap iptables rules), then the data dir itself (store, certificates, images).
+/// bridge when unused, portmap iptables rules), the service proxy's iptables rules, then the data dir itself (store, certificates, images).
 struct ResetCommand: TugSubcommand {
     static let configuration = CommandConfiguration(commandName: "reset", abstract: "Remove everything a Tugboat server with this data dir created.")
 
@@ -31,6 +33,9 @@ struct ResetCommand: TugSubcommand {
             let summary = try await runtime.reset()
             print("removed \(summary.containers) containers, \(summary.sandboxes) pod sandboxes, \(summary.mounts) mounts"
                   + (summary.bridgeRemoved ? ", the \(runtime.bridge) bridge" : "") + (summary.hostPortChainsRemoved ? ", the host-port iptables chains" : ""))
+        }
+        if try await IPTables(runner: ProcessCommandRunner()).remove(ChainNames(root: "\(dataDir)/agent")) {
+            print("removed the service proxy's iptables rules")
         }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")

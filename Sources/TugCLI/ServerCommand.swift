@@ -12,6 +12,8 @@ import TugClient
 import TugControllerRuntime
 import TugControllers
 import TugNodeAgent
+import TugOS
+import TugProxy
 import TugRegistry
 import TugScheduler
 import TugStorage
@@ -112,6 +114,8 @@ struct ServerCommand: TugSubcommand {
             let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,
                                   logger: Logger(label: "tug.agent"))
             services.append(.init(service: agent))
+            services.append(.init(service: ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
+                                                        runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy"))))
         }
         var groupConfiguration = ServiceGroupConfiguration(
             // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).

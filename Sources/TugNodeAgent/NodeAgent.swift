@@ -43,11 +43,13 @@ public final class NodeAgent: Service, Sendable {
         let probes = ProbeManager(runtime: runtime, events: events) { uid in kicker.kick(uid) }
         let cluster = APIClusterReader(client: client)
         let hostResolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        var clusterDNS = configuration.clusterDNS
+        if clusterDNS.isEmpty { clusterDNS = await discoverClusterDNS() }
         let syncer = PodSyncer(
             nodeName: configuration.nodeName, hostIP: hostIP, podsRoot: "\(configuration.root)/pods", runtime: runtime,
             images: LocalImageProvider(store: images, pull: { reference in try await registry.pull(reference) }), volumes: VolumeManager(podsRoot: "\(configuration.root)/pods", cluster: cluster),
             cluster: cluster, writer: APIPodWriter(client: client), backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
-            sandboxes: SandboxConfigBuilder(clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv),
+            sandboxes: SandboxConfigBuilder(clusterDNS: clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv),
             events: events, logger: logger)
         let workers = PodWorkers(syncer: syncer)
         kicker.set(workers)
@@ -108,6 +110,17 @@ public final class NodeAgent: Service, Sendable {
                 delay = min(delay * 2, .seconds(5))
             }
         }
+    }
+
+    /// The kube-dns Service's cluster IP (the server creates it unless cluster DNS is off); none means pods use the
+    /// host's resolvers.
+    func discoverClusterDNS() async -> [String] {
+        guard let response = try? await client.request(.GET, "/api/v1/namespaces/kube-system/services/kube-dns"), response.status == 200,
+              let ip = response.json["spec"]["clusterIP"].stringValue, ip != "None" else {
+            logger.info("no kube-dns Service; pods resolve with the host's resolvers")
+            return []
+        }
+        return [ip]
     }
 
     /// Sandboxes and containers of pods this node no longer has (deleted while the agent was down) are removed.

@@ -1,10 +1,11 @@
 import TugAPI
 import TugAPIMachinery
 
-/// Objects every cluster has: the system namespaces, the `kubernetes` service in `default`, and the built-in
-/// priority classes `system-cluster-critical` and `system-node-critical`.
+/// Objects every cluster has: the system namespaces, the `kubernetes` Service in `default` with its endpoints (the
+/// API server's advertised address), the `kube-dns` Service in `kube-system` on the range's tenth address when
+/// cluster DNS runs, and the built-in priority classes `system-cluster-critical` and `system-node-critical`.
 public enum Bootstrap {
-    public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int) async throws {
+    public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int, clusterDNSPort: Int? = nil) async throws {
         guard let ns = store.scheme.resource(group: "", version: "v1", resource: "namespaces"),
               let svc = store.scheme.resource(group: "", version: "v1", resource: "services") else { return }
         // Concurrent creates share one group commit (one fsync) instead of one each.
@@ -22,6 +23,21 @@ public enum Bootstrap {
                 "metadata": ["name": "kubernetes", "labels": ["component": "apiserver", "provider": "kubernetes"]],
                 "spec": ["clusterIP": .string(store.serviceNetwork.kubernetesIP), "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": .int(Int64(apiServerPort))]]],
             ])
+        }
+        try await ControlPlaneEndpoints.ensure(store, namespace: "default", name: "kubernetes", address: apiServerAddress,
+                                               ports: [.init(name: "https", port: apiServerPort)])
+        if let dnsPort = clusterDNSPort {
+            if store.backend.get(key: StorageKeys.key(svc, namespace: "kube-system", name: "kube-dns")) == nil {
+                _ = try await store.create(svc, namespace: "kube-system", object: [
+                    "metadata": ["name": "kube-dns", "labels": ["k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"]],
+                    "spec": ["clusterIP": .string(store.serviceNetwork.dnsIP), "ports": [
+                        ["name": "dns", "port": 53, "protocol": "UDP", "targetPort": .int(Int64(dnsPort))],
+                        ["name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": .int(Int64(dnsPort))],
+                    ]],
+                ])
+            }
+            try await ControlPlaneEndpoints.ensure(store, namespace: "kube-system", name: "kube-dns", address: apiServerAddress,
+                                                   ports: [.init(name: "dns", port: dnsPort, proto: "UDP"), .init(name: "dns-tcp", port: dnsPort)])
         }
         if let pc = store.scheme.resource(group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses") {
             for (name, value) in PriorityClassStrategy.systemClasses.sorted(by: { $0.key < $1.key })
