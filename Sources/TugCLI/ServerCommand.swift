@@ -11,6 +11,7 @@ import TugAPIServer
 import TugClient
 import TugControllerRuntime
 import TugControllers
+import TugDNS
 import TugNodeAgent
 import TugOS
 import TugProxy
@@ -26,8 +27,14 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Directory for the store, certificates and credentials.")
     var dataDir = "/var/lib/tugboat"
 
-    @Option(help: "Address the API server listens on.")
-    var bindAddress = "127.0.0.1"
+    @Option(help: "Address the API server listens on (all addresses by default: pods reach it through the kubernetes Service).")
+    var bindAddress = "0.0.0.0"
+
+    @Option(help: "Address the API server and cluster DNS are reached at from pods and other nodes (default: --node-ip, else the default route's address).")
+    var advertiseAddress: String?
+
+    @Option(help: "Port cluster DNS listens on at the advertised address (UDP and TCP; 0 picks a free one); the kube-dns Service's 53 leads there.")
+    var clusterDnsPort = 10053
 
     @Option(help: "HTTPS port of the API server.")
     var httpsPort = 6443
@@ -71,8 +78,11 @@ struct ServerCommand: TugSubcommand {
             try fm.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
             do { agentLock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
         }
+        var advertised = advertiseAddress ?? node.nodeIP
+        if advertised == nil { advertised = await NodeAddress.defaultIPv4() }
+        let advertise = advertised ?? (bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress)
         let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls",
-                                                              hosts: [bindAddress, ProcessInfo.processInfo.hostName, serviceNetwork.kubernetesIP])
+                                                              hosts: [bindAddress, advertise, ProcessInfo.processInfo.hostName, serviceNetwork.kubernetesIP].filter { $0 != "0.0.0.0" })
         let scheme = Scheme.builtIn
         let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
                                         indexer: StorageKeys.indexer(scheme: scheme))
@@ -84,6 +94,13 @@ struct ServerCommand: TugSubcommand {
         try Data(kubeconfig.utf8).write(to: URL(fileURLWithPath: kubeconfigPath), options: .atomic)
         try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: kubeconfigPath)
 
+        let resolver = DNSResolver(forwarder: Forwarder.fromResolvConf((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""))
+        let dns: DNSServer
+        do {
+            dns = try await DNSServer.bind(host: advertise, port: clusterDnsPort, resolver: resolver, logger: Logger(label: "tug.dns"))
+        } catch {
+            throw CommandFailure("cluster DNS cannot listen on \(advertise):\(clusterDnsPort) (UDP and TCP): \(error); choose another --cluster-dns-port")
+        }
         let bootstrapped = ReadinessFlag()
         let server = try APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
                                logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
@@ -103,6 +120,8 @@ struct ServerCommand: TugSubcommand {
         let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: informers),
+            .init(service: dns),
+            .init(service: ClusterDNS(resolver: resolver, informers: informers)),
             .init(service: NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
         ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
@@ -120,7 +139,7 @@ struct ServerCommand: TugSubcommand {
         var groupConfiguration = ServiceGroupConfiguration(
             // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
             services: [
-                .init(service: StoreService(backend: backend, store: store, apiAddress: bindAddress, apiPort: httpsPort, bootstrapped: bootstrapped)),
+                .init(service: StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: NamespaceDefaults.serviceAccounts(store: store)),
                 .init(service: NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM)),
@@ -166,12 +185,13 @@ struct StoreService: Service {
     let store: ObjectStore
     let apiAddress: String
     let apiPort: Int
+    let dnsPort: Int
     let bootstrapped: ReadinessFlag
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await backend.run() }
-            try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort)
+            try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort, clusterDNSPort: dnsPort)
             bootstrapped.set()
             // Serve until the group shuts down, then stop the writer (it fails anything still queued).
             try? await gracefulShutdown()

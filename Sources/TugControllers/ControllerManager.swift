@@ -17,6 +17,7 @@ public enum ControllerManager {
             ControllerRunner(CronJobController(client: client, informers: informers, logger: log("cronjob")), workers: 2, logger: log("cronjob")),
             ControllerRunner(EndpointsController(client: client, informers: informers, logger: log("endpoints")), workers: 5, logger: log("endpoints")),
             ControllerRunner(EndpointSliceController(client: client, informers: informers, logger: log("endpointslice")), workers: 5, logger: log("endpointslice")),
+            ControllerRunner(ServiceLoadBalancerController(client: client, informers: informers, logger: log("servicelb")), workers: 2, logger: log("servicelb")),
             ControllerRunner(TaintEvictionController(client: client, informers: informers, logger: log("tainteviction")), workers: 2, logger: log("tainteviction")),
             GarbageCollector(client: client, informers: informers, logger: log("garbagecollector")),
         ]

@@ -56,3 +56,11 @@ struct HostFacts: Sendable {
         return list.first { $0["scope"].stringValue == "global" }?["local"].stringValue
     }
 }
+
+/// The address a node advertises when none is given.
+public enum NodeAddress {
+    /// The first global IPv4 address of the default route's interface.
+    public static func defaultIPv4(runner: any CommandRunner = ProcessCommandRunner()) async -> String? {
+        await HostFacts.defaultIPv4(runner: runner)
+    }
+}

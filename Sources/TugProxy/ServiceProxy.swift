@@ -22,7 +22,7 @@ public final class ServiceProxy: Service, Sendable {
 
     static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
     static let serviceLabel = "kubernetes.io/service-name"
-    static let byService = "serviceName"
+    static let byService = "proxy.slicesByService"
 
     let services: Informer
     let slices: Informer

@@ -18,7 +18,7 @@ public final class EndpointSliceController: Controller {
     static let serviceLabel = "kubernetes.io/service-name"
     static let managedBy = "endpointslice.kubernetes.io/managed-by"
     static let manager = "endpointslice-controller.k8s.io"
-    static let byService = "serviceName"
+    static let byService = "endpointslice.managedSlicesByService"
     static let slice = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
 
     public var informers: [Informer] { [services, pods, slices] }
