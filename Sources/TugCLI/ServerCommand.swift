@@ -130,7 +130,9 @@ struct ServerCommand: TugSubcommand {
         }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
-            let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: credentials.nodeToken,
+            var agentConfiguration = try node.configuration(dataDir: dataDir)
+            if agentConfiguration.clusterDNS.isEmpty { agentConfiguration.clusterDNS = [serviceNetwork.dnsIP] }
+            let agent = NodeAgent(configuration: agentConfiguration, client: client, endpointToken: credentials.nodeToken,
                                   logger: Logger(label: "tug.agent"))
             services.append(.init(service: agent))
             services.append(.init(service: ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,

@@ -54,8 +54,11 @@ public final class DNSServer: Service, Sendable {
     static func udp(host: String, port: Int, resolver: DNSResolver, loop: any EventLoop) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
             .channelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT)), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.maxMessagesPerRead, value: 32)
+            // Vector reads split the receive buffer evenly between the messages: 4 KiB each (a query with EDNS
+            // options stays far below), or longer names would arrive cut off.
+            .channelOption(.datagramVectorReadMessageCount, value: 16)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 4096))
+            .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPHandler(resolver: resolver)) }
             }

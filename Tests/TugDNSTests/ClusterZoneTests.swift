@@ -58,3 +58,13 @@ import TugAPIMachinery
         #expect(ask("1.1.168.192.in-addr.arpa", .ptr) == .notInZone)
     }
 }
+
+@Suite struct DNSMessageTests {
+    @Test func longNamesRoundTrip() throws {
+        let name = "web.p-test-cluster-ip-from-the-host-and-from-a.svc.cluster.local"
+        let query = DNSMessage(id: 7, question: .init(name: name, type: 1))
+        let parsed = try DNSMessage(parsing: query.encoded())
+        #expect(parsed.question?.name == name)
+    }
+}
+

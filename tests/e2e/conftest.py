@@ -51,13 +51,17 @@ class Server:
         self.agent = agent
         self.extra_args = list(extra_args)
         self.agent_port = free_port() if agent else None
-        # A pod range of its own, so a cluster already running on this machine (`make up`) never shares addresses.
+        # A pod range of its own, so a cluster already running on this machine (`make up`) never shares addresses;
+        # and a Service range of its own, so its proxy rules never catch another cluster's cluster IPs.
         self.pod_cidr = f"10.42.{random.randint(100, 199)}.0/24" if agent else None
+        self.service_cidr = f"10.96.{random.randint(0, 255)}.0/24"
 
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
         node_args = ["--agent-port", str(self.agent_port), "--pod-cidr", self.pod_cidr] if self.agent else ["--disable-agent"]
-        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args, *self.extra_args],
+        # Cluster DNS on a free port: several servers run at once during the tests.
+        net_args = ["--service-cidr", self.service_cidr, "--cluster-dns-port", "0"]
+        self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args, *net_args, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
         def ready():
@@ -123,6 +127,23 @@ class Server:
                 raise AssertionError(f"tug reset failed: {result.stdout}\n{result.stderr}")
         shutil.rmtree(self.data_dir, ignore_errors=True)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+
+def proxy_chain_prefix(data_dir):
+    """The prefix of the iptables chains of the service proxy whose agent state is in `<data_dir>/agent`
+    (FNV-1a of that path, as TugProxy's ChainNames)."""
+    value = 0xcbf29ce484222325
+    for byte in f"{data_dir}/agent".encode():
+        value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return "TUG-" + f"{value:X}"[-6:].rjust(6, "0")
+
+
+def iptables_rules():
+    """Every rule and chain of the filter and nat tables (iptables-save lines)."""
+    lines = []
+    for table in ("filter", "nat"):
+        lines += subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
+    return lines
 
 
 @pytest.fixture(scope="module")

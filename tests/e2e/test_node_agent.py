@@ -4,7 +4,7 @@ import os
 import random
 import subprocess
 
-from conftest import TUG, Server, free_port, wait_until
+from conftest import TUG, Server, free_port, iptables_rules, proxy_chain_prefix, wait_until
 from podhelpers import node_ready, wait_pod
 
 
@@ -21,6 +21,9 @@ def test_agent_joins_by_token(tmp_path):
                                   "--node-label", "tier=edge", "--node-taint", "dedicated=edge:NoSchedule", "--pod-cidr", cidr],
                                  stdout=log, stderr=subprocess.STDOUT)
         wait_until(lambda: node_ready(server), 30, "joined node Ready")
+        # Its service proxy programs the cluster's Services (kubernetes, kube-dns) under its own chain prefix.
+        prefix = proxy_chain_prefix(server.data_dir)
+        wait_until(lambda: any(prefix in line and "default/kubernetes:https" in line for line in iptables_rules()), 30, "the agent's proxy rules")
         node = json.loads(server.kubectl("get", "node", "edge-1", "-o", "json").stdout)
         assert node["metadata"]["labels"]["tier"] == "edge"
         assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "edge-1"
@@ -55,6 +58,9 @@ def test_agent_joins_by_token(tmp_path):
         server.stop()
         reset = subprocess.run([TUG, "reset", "--data-dir", server.data_dir], capture_output=True, text=True, timeout=300)
         assert reset.returncode == 0, reset.stderr
+        # Reset removes the joined agent's proxy chains and jumps.
+        prefix = proxy_chain_prefix(server.data_dir)
+        assert not [line for line in iptables_rules() if prefix in line]
         server.cleanup()
 
 
