@@ -5,3 +5,4 @@ bin=$1
 timeout 900 "$bin" bench api
 timeout 900 "$bin" bench pods
 timeout 900 "$bin" bench scheduler
+timeout 900 "$bin" bench services

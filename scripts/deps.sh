@@ -2,8 +2,8 @@
 # Installs, only when missing, the host packages Tugboat uses and the Python packages its tests use.
 set -euo pipefail
 
-# docker-registry: the OCI distribution server the pull tests run on loopback.
-apt_packages=(runc iptables containernetworking-plugins busybox-static etcd-server iproute2 docker-registry)
+# docker-registry: the OCI distribution server the pull tests run on loopback. openssl: the ingress TLS test makes its certificate.
+apt_packages=(runc iptables containernetworking-plugins busybox-static etcd-server iproute2 docker-registry openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -56,41 +56,60 @@ extension APIServer {
                     "spec": ["replicas": .int(object["spec"]["replicas"].intValue ?? 0)],
                     "status": ["replicas": .int(object["status"]["replicas"].intValue ?? 0), "selector": .string(selector)]]
         }
-        let current = try store.getObject(d, namespace: namespace, name: name)
-        if request.method == .get { return Responses.json(scaleOf(current)) }
+        if request.method == .get { return Responses.json(scaleOf(try store.getObject(d, namespace: namespace, name: name))) }
         var req = request
         let body = try await collect(&req)
-        var desired: JSONValue
-        if request.method == .put {
-            desired = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .scale,
-                                              validation: try BodyDecoding.validation(query)).object
+        let dry = try dryRun(query)
+        // A write from elsewhere (a controller's status update) between the read and the write is not the
+        // client's conflict: without a resourceVersion of its own, the change is re-applied to the newer object,
+        // as kube-apiserver retries a patch.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current = try store.getObject(d, namespace: namespace, name: name)
+            let desired = try desiredScale(request, body: body, base: scaleOf(current), query: query)
             if !desired.resourceVersion.isEmpty, desired.resourceVersion != current.resourceVersion {
                 throw StatusError.conflict(d.groupResource, name: name)
             }
-        } else {
-            let contentType = request.headers[.contentType] ?? ""
-            guard let type = PatchType(contentType: contentType), type != .apply else { throw StatusError.unsupportedMediaType(contentType) }
-            let patch = try ObjectStoreBridge.parse(body)
-            let base = scaleOf(current)
-            switch type {
-            case .merge: desired = MergePatch.apply(patch, to: base)
-            case .json:
-                do { desired = try JSONPatch.apply(patch, to: base) } catch { throw StatusError(code: 422, reason: .invalid, message: error.description) }
-            default:
-                do { desired = try StrategicMergePatch.apply(patch, to: base, schema: AppsSchemas.scale) } catch {
-                    throw StatusError(code: 422, reason: .invalid, message: error.description)
-                }
+            guard let replicas = desired["spec"]["replicas"].intValue, replicas >= 0, replicas <= Int64(Int32.max) else {
+                throw StatusError.invalid(kind: "Scale", group: "autoscaling", name: name,
+                                          errors: FieldErrorList([FieldError(.invalid, field: "spec.replicas", value: desired["spec"]["replicas"], detail: "must be greater than or equal to 0")]))
+            }
+            var updated = current
+            updated["spec"]["replicas"] = .int(replicas)
+            let result: JSONValue
+            do {
+                result = try await store.update(d, namespace: namespace, name: name, object: updated, dryRun: dry)
+            } catch {
+                if error.reason == .conflict, attempt < 5, desired.resourceVersion.isEmpty { continue }
+                throw error
+            }
+            return Responses.json(scaleOf(result))
+        }
+    }
+
+    /// The Scale a PUT or PATCH asks for (a patch applies to `base`, the current Scale). A PUT's resourceVersion is
+    /// kept (a precondition); a patch's is dropped unless it sets one.
+    func desiredScale(_ request: Request, body: [UInt8], base: JSONValue, query: QueryParameters) throws -> JSONValue {
+        if request.method == .put {
+            return try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .scale,
+                                           validation: try BodyDecoding.validation(query)).object
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        guard let type = PatchType(contentType: contentType), type != .apply else { throw StatusError.unsupportedMediaType(contentType) }
+        let patch = try ObjectStoreBridge.parse(body)
+        var desired: JSONValue
+        switch type {
+        case .merge: desired = MergePatch.apply(patch, to: base)
+        case .json:
+            do { desired = try JSONPatch.apply(patch, to: base) } catch { throw StatusError(code: 422, reason: .invalid, message: error.description) }
+        default:
+            do { desired = try StrategicMergePatch.apply(patch, to: base, schema: AppsSchemas.scale) } catch {
+                throw StatusError(code: 422, reason: .invalid, message: error.description)
             }
         }
-        guard let replicas = desired["spec"]["replicas"].intValue, replicas >= 0, replicas <= Int64(Int32.max) else {
-            throw StatusError.invalid(kind: "Scale", group: "autoscaling", name: name,
-                                      errors: FieldErrorList([FieldError(.invalid, field: "spec.replicas", value: desired["spec"]["replicas"], detail: "must be greater than or equal to 0")]))
-        }
-        var updated = current
-        updated["spec"]["replicas"] = .int(replicas)
-        let dry = try dryRun(query)
-        let result = try await store.update(d, namespace: namespace, name: name, object: updated, dryRun: dry)
-        return Responses.json(scaleOf(result))
+        if desired.resourceVersion == base.resourceVersion { desired["metadata"]["resourceVersion"] = .string("") }
+        return desired
     }
 
     /// `pods/binding`: assigns a pending pod to a node, once.

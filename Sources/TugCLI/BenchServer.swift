@@ -39,4 +39,16 @@ enum BenchServer {
         kill(process.processIdentifier, SIGKILL)
         throw CommandFailure("the benchmark server did not become ready within 30s")
     }
+
+    /// Deletes the pods, stops agent and server, and `tug reset`s the data dir (containers, mounts, veths, bridge).
+    static func tearDown(client: RESTClient, server: Process, agent: Process?, dataDir: String) async {
+        _ = try? await client.request(.DELETE, "/api/v1/namespaces/default/pods?gracePeriodSeconds=0")
+        try? await client.shutdown()
+        if let agent { try? await APIBench.stop(agent) }
+        try? await APIBench.stop(server)
+        if let reset = try? spawn(["reset", "--data-dir", dataDir]) {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while reset.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
 }

@@ -33,10 +33,10 @@ struct PodBench: TugSubcommand {
             let nodeReady = ContinuousClock.now - joined
             try await run(client: client, agentPID: agent!.processIdentifier, nodeReady: nodeReady, dataDir: dataDir)
         } catch {
-            await cleanUp(client: client, server: server, agent: agent, dataDir: dataDir)
+            await BenchServer.tearDown(client: client, server: server, agent: agent, dataDir: dataDir)
             throw error
         }
-        await cleanUp(client: client, server: server, agent: agent, dataDir: dataDir)
+        await BenchServer.tearDown(client: client, server: server, agent: agent, dataDir: dataDir)
     }
 
     func waitForNode(_ client: RESTClient) async throws {
@@ -165,15 +165,4 @@ struct PodBench: TugSubcommand {
         return (count, total)
     }
 
-    /// Deletes the pods, stops agent and server, and `tug reset`s the data dir (containers, mounts, veths, bridge).
-    func cleanUp(client: RESTClient, server: Process, agent: Process?, dataDir: String) async {
-        _ = try? await client.request(.DELETE, "/api/v1/namespaces/default/pods?gracePeriodSeconds=0")
-        try? await client.shutdown()
-        if let agent { try? await APIBench.stop(agent) }
-        try? await APIBench.stop(server)
-        if let reset = try? BenchServer.spawn(["reset", "--data-dir", dataDir]) {
-            let deadline = ContinuousClock.now + .seconds(120)
-            while reset.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        }
-    }
 }

@@ -12,6 +12,7 @@ import TugClient
 import TugControllerRuntime
 import TugControllers
 import TugDNS
+import TugIngress
 import TugNodeAgent
 import TugOS
 import TugProxy
@@ -50,6 +51,12 @@ struct ServerCommand: TugSubcommand {
 
     @Option(help: "IPv4 range for Service cluster IPs; its first address is the kubernetes Service, its tenth cluster DNS.")
     var serviceCidr = "10.43.0.0/16"
+
+    @Option(help: "Port of the built-in ingress controller's HTTP listener on all addresses (0 disables it).")
+    var ingressHttpPort = 80
+
+    @Option(help: "Port of the built-in ingress controller's HTTPS listener on all addresses (0 disables it).")
+    var ingressHttpsPort = 443
 
     @OptionGroup var node: NodeOptions
 
@@ -125,6 +132,15 @@ struct ServerCommand: TugSubcommand {
             .init(service: NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
                                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
         ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
+        let ingressEnabled = ingressHttpPort != 0 || ingressHttpsPort != 0
+        if ingressEnabled {
+            let identity = try AgentCertificate.selfSigned(hostname: "ingress.local")
+            var ingress = IngressController.Configuration(address: advertise, defaultCertificatePEM: identity.certificatePEM, defaultKeyPEM: identity.keyPEM)
+            ingress.httpPort = ingressHttpPort
+            ingress.httpsPort = ingressHttpsPort
+            services.append(.init(service: IngressController(configuration: ingress, client: controllerClient, informers: informers,
+                                                             logger: Logger(label: "tug.ingress"))))
+        }
         if !disableScheduler {
             services.insert(.init(service: Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler"))), at: 1)
         }
@@ -141,7 +157,8 @@ struct ServerCommand: TugSubcommand {
         var groupConfiguration = ServiceGroupConfiguration(
             // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
             services: [
-                .init(service: StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port, bootstrapped: bootstrapped)),
+                .init(service: StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
+                                            ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped)),
                 .init(service: NamespaceLifecycle(store: store)),
                 .init(service: NamespaceDefaults.serviceAccounts(store: store)),
                 .init(service: NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM)),
@@ -188,12 +205,13 @@ struct StoreService: Service {
     let apiAddress: String
     let apiPort: Int
     let dnsPort: Int
+    let ingressController: String?
     let bootstrapped: ReadinessFlag
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await backend.run() }
-            try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort, clusterDNSPort: dnsPort)
+            try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort, clusterDNSPort: dnsPort, ingressController: ingressController)
             bootstrapped.set()
             // Serve until the group shuts down, then stop the writer (it fails anything still queued).
             try? await gracefulShutdown()

@@ -48,6 +48,11 @@ public final class DNSServer: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Closes the sockets.
+    public func close() async {
         for channel in channels { try? await channel.close() }
     }
 

@@ -5,8 +5,8 @@ import X509
 /// The agent endpoint's serving identity: a self-signed certificate made at start-up. The API server authenticates
 /// to the agent with the node token; like kube-apiserver without `--kubelet-certificate-authority`, it does not
 /// verify this certificate.
-enum AgentCertificate {
-    static func selfSigned(hostname: String = ProcessInfo.processInfo.hostName) throws -> (certificatePEM: String, keyPEM: String) {
+public enum AgentCertificate {
+    public static func selfSigned(hostname: String = ProcessInfo.processInfo.hostName) throws -> (certificatePEM: String, keyPEM: String) {
         let key = P256.Signing.PrivateKey()
         let now = Date()
         let name = try DistinguishedName { CommonName("\(hostname)@\(Int(now.timeIntervalSince1970))") }

@@ -16,6 +16,7 @@ final class AdmissionHooks: Sendable {
         plugins = [
             GroupResource(group: "", resource: "services"): [ServiceAllocator(network: serviceNetwork)],
             GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
+            GroupResource(group: "networking.k8s.io", resource: "ingresses"): [DefaultIngressClass()],
         ]
     }
 

@@ -3,9 +3,10 @@ import TugAPIMachinery
 
 /// Objects every cluster has: the system namespaces, the `kubernetes` Service in `default` with its endpoints (the
 /// API server's advertised address), the `kube-dns` Service in `kube-system` on the range's tenth address when
-/// cluster DNS runs, and the built-in priority classes `system-cluster-critical` and `system-node-critical`.
+/// cluster DNS runs, the default IngressClass `tug` when the ingress controller runs, and the built-in priority classes `system-cluster-critical` and `system-node-critical`.
 public enum Bootstrap {
-    public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int, clusterDNSPort: Int? = nil) async throws {
+    public static func ensure(_ store: ObjectStore, apiServerAddress: String, apiServerPort: Int, clusterDNSPort: Int? = nil,
+                              ingressController: String? = nil) async throws {
         guard let ns = store.scheme.resource(group: "", version: "v1", resource: "namespaces"),
               let svc = store.scheme.resource(group: "", version: "v1", resource: "services") else { return }
         // Concurrent creates share one group commit (one fsync) instead of one each.
@@ -38,6 +39,13 @@ public enum Bootstrap {
             }
             try await ControlPlaneEndpoints.ensure(store, namespace: "kube-system", name: "kube-dns", address: apiServerAddress,
                                                    ports: [.init(name: "dns", port: dnsPort, proto: "UDP"), .init(name: "dns-tcp", port: dnsPort)])
+        }
+        if let controller = ingressController, let ic = store.scheme.resource(group: "networking.k8s.io", version: "v1", resource: "ingressclasses"),
+           store.backend.get(key: StorageKeys.key(ic, namespace: "", name: "tug")) == nil {
+            _ = try await store.create(ic, namespace: "", object: [
+                "metadata": ["name": "tug", "annotations": JSONValue(stringMap: [DefaultIngressClass.defaultAnnotation: "true"])],
+                "spec": ["controller": .string(controller)],
+            ])
         }
         if let pc = store.scheme.resource(group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses") {
             for (name, value) in PriorityClassStrategy.systemClasses.sorted(by: { $0.key < $1.key })

@@ -55,12 +55,14 @@ class Server:
         # and a Service range of its own, so its proxy rules never catch another cluster's cluster IPs.
         self.pod_cidr = f"10.42.{random.randint(100, 199)}.0/24" if agent else None
         self.service_cidr = f"10.96.{random.randint(0, 255)}.0/24"
+        self.ingress_http_port, self.ingress_https_port = free_port(), free_port()
 
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
         node_args = ["--agent-port", str(self.agent_port), "--pod-cidr", self.pod_cidr] if self.agent else ["--disable-agent"]
         # Cluster DNS on a free port: several servers run at once during the tests.
-        net_args = ["--service-cidr", self.service_cidr, "--cluster-dns-port", "0"]
+        net_args = ["--service-cidr", self.service_cidr, "--cluster-dns-port", "0",
+                    "--ingress-http-port", str(self.ingress_http_port), "--ingress-https-port", str(self.ingress_https_port)]
         self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args, *net_args, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 

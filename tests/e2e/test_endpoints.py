@@ -64,7 +64,7 @@ def test_endpoints_follow_ready_pods(node, pod_namespace):
     cluster_ip = json.loads(s.kubectl("get", "service", "web", "-n", ns, "-o", "json").stdout)["spec"]["clusterIP"]
     assert env["WEB_SERVICE_HOST"] == cluster_ip and env["WEB_SERVICE_PORT"] == "80" and env["WEB_SERVICE_PORT_RAW"] == "9000"
     assert env["WEB_PORT_9000_TCP"] == f"tcp://{cluster_ip}:9000"
-    assert env["KUBERNETES_SERVICE_HOST"] == "10.43.0.1"
+    assert env["KUBERNETES_SERVICE_HOST"] == s.service_cidr.rsplit(".", 1)[0] + ".1"
 
     # A pod that stops being ready moves to notReadyAddresses.
     victim = pods[0]["metadata"]["name"]

@@ -161,7 +161,7 @@ def test_typed_create_commands_use_protobuf(server, namespace):
     d2 = json.loads(server.kubectl("get", "deploy", "d2", "-o", "json", *ns).stdout)
     assert d2["spec"]["replicas"] == 2 and d2["spec"]["template"]["spec"]["containers"][0]["ports"][0] == {"containerPort": 80, "protocol": "TCP"}
     svc = json.loads(server.kubectl("get", "svc", "svc1", "-o", "json", *ns).stdout)
-    assert svc["spec"]["ports"][0]["targetPort"] == 8080 and svc["spec"]["clusterIP"].startswith("10.43.")
+    assert svc["spec"]["ports"][0]["targetPort"] == 8080 and svc["spec"]["clusterIP"].startswith(server.service_cidr.rsplit(".", 1)[0] + ".")
     job = json.loads(server.kubectl("get", "job", "j1", "-o", "json", *ns).stdout)
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
     assert server.kubectl("create", "namespace", namespace + "-x").stdout.strip() == f"namespace/{namespace}-x created"
