@@ -6,7 +6,7 @@
 /// - `SVC` picks an endpoint at random (`statistic`, probability 1/n, 1/(n-1), …), or the client's previous
 ///   endpoint under ClientIP affinity (`recent`); each endpoint's `SEP` chain DNATs to it and marks hairpin traffic
 ///   (an endpoint reaching itself) for masquerading, so the reply comes back through the bridge.
-/// - Traffic from outside the cluster's pod range (the host, 127.0.0.1 with route_localnet) is masqueraded too.
+/// - Traffic to a cluster IP from outside the cluster's pod range and not from this node is masqueraded too.
 /// - filter rejects connections to ports without endpoints at once instead of letting them time out.
 public struct ProxyRules: Sendable {
     public let names: ChainNames
@@ -90,7 +90,10 @@ public struct ProxyRules: Sendable {
                 nat.append(names.nodePorts, "\(comment(port, "load balancer")) \(match(port, destinationPort: port.port)) -j \(ext)")
             }
         }
-        nat.append(svc, "! -s \(clusterCIDR) -j \(names.markMasq)")
+        // Off-cluster clients are masqueraded so replies come back through this node; the node's own processes are
+        // not (a reply to a local address returns here anyway), which keeps their source ports: masquerading many
+        // short connections onto one address makes new SYNs collide with the backend's TIME_WAIT entries.
+        nat.append(svc, "! -s \(clusterCIDR) -m addrtype ! --src-type LOCAL -j \(names.markMasq)")
         let endpoints = port.endpoints.map { (endpoint: $0, chain: names.endpoint(port, $0)) }
         if let seconds = port.affinitySeconds {
             for (_, chain) in endpoints {

@@ -27,7 +27,7 @@ import Testing
         #expect(nat.chains[rules.names.services] == ["-d 10.43.0.20/32 -m comment --comment \"ns/web cluster IP\" -p tcp -m tcp --dport 80 -j \(svc)"])
         let sep = port.endpoints.map { rules.names.endpoint(port, $0) }
         #expect(nat.chains[svc] == [
-            "! -s 10.42.0.0/16 -j TUG-ABC123-MARK-MASQ",
+            "! -s 10.42.0.0/16 -m addrtype ! --src-type LOCAL -j TUG-ABC123-MARK-MASQ",
             "-m statistic --mode random --probability 0.3333333333 -j \(sep[0])",
             "-m statistic --mode random --probability 0.5000000000 -j \(sep[1])",
             "-j \(sep[2])",
