@@ -47,3 +47,29 @@ def apply(s, ns, manifest):
 
 
 
+
+
+def httpd_deployment(name="web", replicas=2, port=8080, files=None):
+    """A Deployment of busybox httpd pods labelled app=<name>, serving /www on `port` (named http) with a TCP
+    readiness probe. `files` maps paths under /www to the shell text echoed into them; by default index.html holds
+    the pod's hostname, so a client can tell the replicas apart."""
+    files = files or {"index.html": "$(hostname)"}
+    writes = "; ".join(f'mkdir -p $(dirname /www/{path}); echo "{text}" > /www/{path}' for path, text in files.items())
+    return f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: {name}
+        image: busybox
+        command: [sh, -c, '{writes}; exec httpd -f -p {port} -h /www']
+        ports: [{{name: http, containerPort: {port}}}]
+        readinessProbe: {{tcpSocket: {{port: {port}}}, periodSeconds: 1}}
+"""

@@ -9,51 +9,28 @@ import subprocess
 import textwrap
 
 from conftest import wait_until
-from podhelpers import apply
+from podhelpers import apply, httpd_deployment
 
-APPS = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: busybox
-        command: [sh, -c, 'mkdir -p /www/docs; echo "web $(hostname)" > /www/index.html; echo docs > /www/docs/index.html; exec httpd -f -p 8080 -h /www']
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
+APPS = "---\n".join([
+    httpd_deployment(files={"index.html": "web $(hostname)", "docs/index.html": "docs"}),
+    """
 apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: other, labels: {app: other}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: other
-    image: busybox
-    command: [sh, -c, 'mkdir -p /www/docs; echo other > /www/docs/index.html; exec httpd -f -p 9090 -h /www']
-    readinessProbe: {tcpSocket: {port: 9090}, periodSeconds: 1}
----
+""",
+    httpd_deployment("other", replicas=1, port=9090, files={"docs/index.html": "other"}),
+    """
 apiVersion: v1
 kind: Service
 metadata: {name: other}
 spec:
   selector: {app: other}
   ports: [{name: web, port: 9090}]
-"""
+""",
+])
 
 
 def fetch(port, host, path, tls_context=None):
@@ -74,7 +51,7 @@ def test_ingress_routes_by_host_and_path_with_tls(node, pod_namespace, tmp_path)
     s, ns = node, pod_namespace
     apply(s, ns, APPS)
     s.kubectl("rollout", "status", "deploy/web", "-n", ns, "--timeout=90s", timeout=120)
-    s.kubectl("wait", "--for=condition=Ready", "pod/other", "-n", ns, "--timeout=60s", timeout=90)
+    s.kubectl("rollout", "status", "deploy/other", "-n", ns, "--timeout=90s", timeout=120)
     host = f"{ns}.example.test"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={host}",
                     "-addext", f"subjectAltName=DNS:{host}", "-keyout", str(tmp_path / "tls.key"), "-out", str(tmp_path / "tls.crt")],

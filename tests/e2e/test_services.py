@@ -10,26 +10,16 @@ import time
 import urllib.request
 
 from conftest import iptables_rules, proxy_chain_prefix, wait_until
-from podhelpers import apply, running_ready, wait_pod
+from podhelpers import apply, httpd_deployment, running_ready, wait_pod
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
+WEB_SERVICE = """
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web}
     spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: busybox
-        command: [sh, -c, 'mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www']
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
-"""
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: http}]
+    """
 
 
 def get(s, ns, kind, name):
@@ -48,8 +38,8 @@ def web_pods(s, ns):
     return sorted(p["metadata"]["name"] for p in json.loads(s.kubectl("get", "pods", "-n", ns, "-l", "app=web", "-o", "json").stdout)["items"])
 
 
-def deploy_web(s, ns, service):
-    apply(s, ns, WEB + "---\n" + textwrap.dedent(service))
+def deploy_web(s, ns, service=WEB_SERVICE):
+    apply(s, ns, httpd_deployment() + "---\n" + textwrap.dedent(service))
     s.kubectl("rollout", "status", "deploy/web", "-n", ns, "--timeout=90s", timeout=120)
     wait_until(lambda: len(get(s, ns, "endpoints", "web").get("subsets", [{}])[0].get("addresses", [])) == 2, 30, "two ready endpoints")
     return web_pods(s, ns)
@@ -81,14 +71,7 @@ def seen_backends(fetch, want, timeout=30):
 
 def test_cluster_ip_from_the_host_and_from_a_pod_by_name(node, pod_namespace):
     s, ns = node, pod_namespace
-    pods = deploy_web(s, ns, """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          selector: {app: web}
-          ports: [{name: http, port: 80, targetPort: http}]
-        """)
+    pods = deploy_web(s, ns)
     ip = get(s, ns, "service", "web")["spec"]["clusterIP"]
     seen_backends(lambda: http(f"http://{ip}/index.html"), set(pods))
 
@@ -151,14 +134,7 @@ def test_node_port_load_balancer_and_session_affinity(node, pod_namespace):
 
 def test_scaling_to_zero_rejects_and_deleting_removes_the_rules(node, pod_namespace):
     s, ns = node, pod_namespace
-    pods = deploy_web(s, ns, """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          selector: {app: web}
-          ports: [{name: http, port: 80, targetPort: http}]
-        """)
+    pods = deploy_web(s, ns)
     ip = get(s, ns, "service", "web")["spec"]["clusterIP"]
     assert http(f"http://{ip}/index.html") in pods
     prefix = proxy_chain_prefix(s.data_dir)
