@@ -41,9 +41,6 @@ public final class IngressController: Service, Sendable {
     }
 
     public static let controllerName = "tugboat.dev/ingress-controller"
-    static let ingresses = APIResource(group: "networking.k8s.io", version: "v1", resource: "ingresses", kind: "Ingress")
-    static let secrets = APIResource(group: "", version: "v1", resource: "secrets", kind: "Secret")
-    static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
 
     let configuration: Configuration
     let client: RESTClient
@@ -53,19 +50,17 @@ public final class IngressController: Service, Sendable {
     let slices: Informer
     let secrets: Informer
     let routes = RouteTable()
-    let changes: AsyncStream<Void>
-    let changed: AsyncStream<Void>.Continuation
+    let signal = ChangeSignal()
 
     public init(configuration: Configuration, client: RESTClient, informers: InformerFactory, logger: Logger) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
-        ingresses = informers.informer(Self.ingresses)
+        ingresses = informers.informer(.ingresses)
         services = informers.informer(.services)
-        slices = informers.informer(Self.endpointSlices)
-        secrets = informers.informer(Self.secrets)
-        (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        for informer in [ingresses, services, slices, secrets] { informer.addHandler { [changed] _ in changed.yield() } }
+        slices = informers.informer(.endpointSlices)
+        secrets = informers.informer(.secrets)
+        signal.watch([ingresses, services, slices, secrets])
     }
 
     public func run() async throws {
@@ -128,14 +123,14 @@ public final class IngressController: Service, Sendable {
     /// Rebuilds the routes on every burst of changes and publishes the address on the Ingresses of this class.
     func syncLoop() async {
         for informer in [ingresses, services, slices, secrets] { await informer.waitForSync() }
-        changed.yield()
-        for await _ in changes.cancelOnGracefulShutdown() {
+        signal.notify()
+        for await _ in signal.changes.cancelOnGracefulShutdown() {
             let mine = ingresses.store.list().filter(isMine)
             routes.replace(IngressRoutes(ingresses: mine, services: services.store.list(), slices: slices.store.list(), secrets: secrets.store.list()))
             let wanted: JSONValue = ["ingress": [["ip": .string(configuration.address)]]]
             for ingress in mine where ingress["status"]["loadBalancer"] != wanted && ingress.deletionTimestamp == nil {
                 do {
-                    _ = try await client.mergePatch(Self.ingresses.path(ObjectKey(ingress), subresource: "status"), ["status": ["loadBalancer": wanted]])
+                    _ = try await client.mergePatch(APIResource.ingresses.path(ObjectKey(ingress), subresource: "status"), ["status": ["loadBalancer": wanted]])
                 } catch {
                     logger.warning("could not publish the ingress address", metadata: ["ingress": "\(ingress.namespace)/\(ingress.name)", "error": "\(error)"])
                 }

@@ -20,7 +20,6 @@ public final class ServiceProxy: Service, Sendable {
         }
     }
 
-    static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
     static let serviceLabel = "kubernetes.io/service-name"
     static let byService = "proxy.slicesByService"
 
@@ -28,27 +27,23 @@ public final class ServiceProxy: Service, Sendable {
     let slices: Informer
     let syncer: ProxySyncer
     let logger: Logger
-    let changes: AsyncStream<Void>
-    let changed: AsyncStream<Void>.Continuation
+    let signal = ChangeSignal()
 
     public init(configuration: Configuration, informers: InformerFactory, runner: any CommandRunner, logger: Logger) {
         self.logger = logger
         syncer = ProxySyncer(rules: ProxyRules(names: configuration.names, clusterCIDR: configuration.clusterCIDR), iptables: IPTables(runner: runner))
         services = informers.informer(.services)
-        slices = informers.informer(Self.endpointSlices)
+        slices = informers.informer(.endpointSlices)
         slices.store.addIndex(Self.byService) { slice in slice.labels[Self.serviceLabel].map { ["\(slice.namespace)/\($0)"] } ?? [] }
-        // One pending signal at most: a burst of changes becomes one sync.
-        (changes, changed) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        services.addHandler { [changed] _ in changed.yield() }
-        slices.addHandler { [changed] _ in changed.yield() }
+        signal.watch([services, slices])
     }
 
     public func run() async throws {
         Self.prepareHost(logger: logger)
         await services.waitForSync()
         await slices.waitForSync()
-        changed.yield()
-        for await _ in changes.cancelOnGracefulShutdown() {
+        signal.notify()
+        for await _ in signal.changes.cancelOnGracefulShutdown() {
             let started = ContinuousClock.now
             do {
                 let outcome = try await syncer.sync(currentPorts())
@@ -60,7 +55,7 @@ public final class ServiceProxy: Service, Sendable {
                 logger.error("proxy rules sync failed; retrying with a full sync", metadata: ["error": "\(error)"])
                 await syncer.invalidate()
                 try? await Task.sleep(for: .seconds(1))
-                changed.yield()
+                signal.notify()
             }
         }
     }

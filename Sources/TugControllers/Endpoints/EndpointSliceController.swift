@@ -19,7 +19,6 @@ public final class EndpointSliceController: Controller {
     static let managedBy = "endpointslice.kubernetes.io/managed-by"
     static let manager = "endpointslice-controller.k8s.io"
     static let byService = "endpointslice.managedSlicesByService"
-    static let slice = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
 
     public var informers: [Informer] { [services, pods, slices] }
 
@@ -29,7 +28,7 @@ public final class EndpointSliceController: Controller {
         queue = WorkQueue(name: "endpointslice")
         services = informers.informer(.services)
         pods = informers.informer(.pods)
-        slices = informers.informer(Self.slice)
+        slices = informers.informer(.endpointSlices)
         slices.store.addIndex(Self.byService) { slice in
             slice.labels[Self.managedBy] == Self.manager ? slice.labels[Self.serviceLabel].map { ["\(slice.namespace)/\($0)"] } ?? [] : []
         }
@@ -59,12 +58,12 @@ public final class EndpointSliceController: Controller {
                 for field in ["addressType", "endpoints", "ports"] { updated[field] = wanted[field] }
                 updated["metadata"]["labels"] = wanted["metadata"]["labels"]
                 updated["metadata"]["ownerReferences"] = wanted["metadata"]["ownerReferences"]
-                if updated != current { try await client.update(Self.slice.path(ObjectKey(current)), updated) }
+                if updated != current { try await client.update(APIResource.endpointSlices.path(ObjectKey(current)), updated) }
             } else {
-                try await client.create(Self.slice.collectionPath(namespace: key.namespace), wanted)
+                try await client.create(APIResource.endpointSlices.collectionPath(namespace: key.namespace), wanted)
             }
         }
-        for extra in existing { try await client.delete(Self.slice.path(ObjectKey(extra)), uid: extra.uid) }
+        for extra in existing { try await client.delete(APIResource.endpointSlices.path(ObjectKey(extra)), uid: extra.uid) }
         return .done
     }
 
