@@ -22,7 +22,9 @@ tug server is ready on https://127.0.0.1:$port (log: $log)
   kubectl run hello --image=busybox -- sh -c 'echo hello from \$(hostname); sleep 3600'
   kubectl logs -f hello
   kubectl exec -it hello -- sh
-  kubectl expose pod hello --port 8080 --type LoadBalancer   # Services answer on cluster IPs, node ports, 127.0.0.1
+  kubectl create deployment web --image=busybox --replicas=2 -- httpd -f -p 80 -h /etc
+  kubectl expose deployment web --port 8080 --target-port 80 --type LoadBalancer
+  curl http://127.0.0.1:8080/hostname     # a LoadBalancer answers on the node; each replica names itself
   kubectl run -it --rm q --image=busybox --restart=Never -- nslookup kubernetes.default.svc.cluster.local
 
 Ingress (class tug) listens on ports 80 and 443 of this machine.
