@@ -73,17 +73,25 @@ public struct ServicePort: Sendable, Hashable {
     }
 
     /// The ready IPv4 endpoints of the slice port called `portName` (a missing `ready` counts as ready, as the API
-    /// documents), deduplicated across slices.
+    /// documents), deduplicated across slices. With none ready, the ones still serving while they terminate, as
+    /// kube-proxy falls back to them, so a rollout's last old pods keep answering until the new ones are ready.
     static func endpoints(named portName: String, proto: String, in slices: [JSONValue]) -> [Endpoint] {
-        var result = Set<Endpoint>()
+        var ready = Set<Endpoint>()
+        var terminating = Set<Endpoint>()
         for slice in slices where slice["addressType"].stringValue == "IPv4" {
             guard let port = (slice["ports"].arrayValue ?? []).first(where: {
                 ($0["name"].stringValue ?? "") == portName && ($0["protocol"].stringValue ?? "TCP").lowercased() == proto
             }), let number = port["port"].intValue else { continue }
-            for endpoint in slice["endpoints"].arrayValue ?? [] where endpoint["conditions"]["ready"].boolValue != false {
-                if let ip = endpoint["addresses"][0].stringValue { result.insert(Endpoint(ip: ip, port: Int(number))) }
+            for endpoint in slice["endpoints"].arrayValue ?? [] {
+                guard let ip = endpoint["addresses"][0].stringValue else { continue }
+                let conditions = endpoint["conditions"]
+                if conditions["ready"].boolValue != false {
+                    ready.insert(Endpoint(ip: ip, port: Int(number)))
+                } else if conditions["serving"].boolValue == true, conditions["terminating"].boolValue == true {
+                    terminating.insert(Endpoint(ip: ip, port: Int(number)))
+                }
             }
         }
-        return result.sorted()
+        return (ready.isEmpty ? terminating : ready).sorted()
     }
 }

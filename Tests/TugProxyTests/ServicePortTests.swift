@@ -30,6 +30,21 @@ import TugAPIMachinery
         #expect(ports[1].proto == "udp" && ports[1].nodePort == nil && ports[1].endpoints == [.init(ip: "10.42.0.5", port: 5353)])
     }
 
+    @Test func terminatingButServingEndpointsOnlyWhenNoneIsReady() {
+        let svc = Self.service(["clusterIP": "10.43.0.20", "ports": [["name": "http", "port": 80]]])
+        func endpoint(_ ip: String, ready: Bool, serving: Bool, terminating: Bool) -> JSONValue {
+            ["addresses": [.string(ip)], "conditions": ["ready": .bool(ready), "serving": .bool(serving), "terminating": .bool(terminating)]]
+        }
+        let old = endpoint("10.42.0.5", ready: false, serving: true, terminating: true)
+        let gone = endpoint("10.42.0.6", ready: false, serving: false, terminating: true)
+        let new = endpoint("10.42.0.7", ready: true, serving: true, terminating: false)
+        func slice(_ endpoints: [JSONValue]) -> JSONValue {
+            ["addressType": "IPv4", "ports": [["name": "http", "port": 8080, "protocol": "TCP"]], "endpoints": .array(endpoints)]
+        }
+        #expect(ServicePort.ports(of: svc, slices: [slice([old, gone])])[0].endpoints == [.init(ip: "10.42.0.5", port: 8080)])
+        #expect(ServicePort.ports(of: svc, slices: [slice([old, gone, new])])[0].endpoints == [.init(ip: "10.42.0.7", port: 8080)])
+    }
+
     @Test func headlessAndExternalNameServicesHaveNoPorts() {
         #expect(ServicePort.ports(of: Self.service(["clusterIP": "None", "ports": [["port": 80]]]), slices: []).isEmpty)
         #expect(ServicePort.ports(of: Self.service(["type": "ExternalName", "externalName": "example.com"]), slices: []).isEmpty)
