@@ -94,6 +94,7 @@ def test_acknowledged_writes_survive_kill_9():
         assert not missing, f"{len(missing)} acknowledged creates were lost, e.g. {missing[:5]}"
     finally:
         restarted.cleanup()
+        s.cleanup()  # the killed first process: its kubectl cache dir
 
 
 def test_reset_removes_the_data_dir():
