@@ -1,4 +1,5 @@
 import TugAPIMachinery
+import TugControllerRuntime
 
 /// The records of the cluster domain, as CoreDNS's kubernetes plugin serves them, built from Services and their
 /// EndpointSlices:
@@ -36,10 +37,7 @@ public struct ClusterZone: Sendable {
     /// The zone of `services` with their `slices` (EndpointSlices, matched by the `kubernetes.io/service-name` label).
     public init(domain: String = "cluster.local", ttl: UInt32 = 5, services: [JSONValue], slices: [JSONValue]) {
         self.init(domain: domain, ttl: ttl)
-        var slicesByService: [String: [JSONValue]] = [:]
-        for slice in slices {
-            if let service = slice.labels["kubernetes.io/service-name"] { slicesByService["\(slice.namespace)/\(service)", default: []].append(slice) }
-        }
+        let slicesByService = EndpointSliceReading.byService(slices)
         for service in services {
             addService(service, slices: slicesByService["\(service.namespace)/\(service.name)"] ?? [])
         }

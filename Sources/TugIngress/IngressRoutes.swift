@@ -1,4 +1,5 @@
 import TugAPIMachinery
+import TugControllerRuntime
 
 /// The routing table of the built-in ingress controller, built from the Ingresses of its class with their
 /// Services, EndpointSlices and TLS Secrets (an immutable value, swapped whole on change):
@@ -42,10 +43,7 @@ public struct IngressRoutes: Sendable {
     public init(ingresses: [JSONValue], services: [JSONValue], slices: [JSONValue], secrets: [JSONValue]) {
         var servicesByKey: [String: JSONValue] = [:]
         for service in services { servicesByKey["\(service.namespace)/\(service.name)"] = service }
-        var slicesByService: [String: [JSONValue]] = [:]
-        for slice in slices {
-            if let name = slice.labels["kubernetes.io/service-name"] { slicesByService["\(slice.namespace)/\(name)", default: []].append(slice) }
-        }
+        let slicesByService = EndpointSliceReading.byService(slices)
         var secretsByKey: [String: JSONValue] = [:]
         for secret in secrets { secretsByKey["\(secret.namespace)/\(secret.name)"] = secret }
 
@@ -135,19 +133,12 @@ public struct IngressRoutes: Sendable {
         return want.count <= have.count && zip(want, have).allSatisfy { $0 == $1 }
     }
 
-    /// The ready endpoints of the Service port `port` (number or name) of `service`.
+    /// The serving endpoints (`ip:port`) of the Service port `port` (number or name) of `service`.
     static func endpoints(service: JSONValue?, port: String, slices: [JSONValue]) -> [String] {
         guard let service else { return [] }
         let ports = service["spec"]["ports"].arrayValue ?? []
         guard let servicePort = ports.first(where: { $0["name"].stringValue == port || $0["port"].intValue.map { String($0) } == port }) else { return [] }
-        let portName = servicePort["name"].stringValue ?? ""
-        var result: [String] = []
-        for slice in slices where slice["addressType"].stringValue == "IPv4" {
-            guard let number = (slice["ports"].arrayValue ?? []).first(where: { ($0["name"].stringValue ?? "") == portName })?["port"].intValue else { continue }
-            for endpoint in slice["endpoints"].arrayValue ?? [] where endpoint["conditions"]["ready"].boolValue != false {
-                if let ip = endpoint["addresses"][0].stringValue { result.append("\(ip):\(number)") }
-            }
-        }
-        return result.sorted()
+        let proto = (servicePort["protocol"].stringValue ?? "TCP").lowercased()
+        return EndpointSliceReading.addresses(port: servicePort["name"].stringValue ?? "", proto: proto, in: slices).map(\.description)
     }
 }

@@ -1,21 +1,11 @@
-import TugAPIMachinery
+public import TugAPIMachinery
+public import TugControllerRuntime
 
 /// One port of one Service as the proxy programs it: where it answers (cluster IP, node port, load-balancer port)
 /// and the endpoints it balances over. Built from a Service and its EndpointSlices; a pure value, so rules can be
 /// rendered and diffed without a cluster.
 public struct ServicePort: Sendable, Hashable {
-    public struct Endpoint: Sendable, Hashable, Comparable {
-        public var ip: String
-        public var port: Int
-
-        public init(ip: String, port: Int) {
-            self.ip = ip
-            self.port = port
-        }
-
-        public static func < (a: Endpoint, b: Endpoint) -> Bool { (a.ip, a.port) < (b.ip, b.port) }
-        public var description: String { "\(ip):\(port)" }
-    }
+    public typealias Endpoint = EndpointSliceReading.Address
 
     public var namespace: String
     public var name: String
@@ -68,30 +58,7 @@ public struct ServicePort: Sendable, Hashable {
                 namespace: service.namespace, name: service.name, portName: portName, proto: proto, clusterIPs: ips, port: Int(number),
                 nodePort: type == "NodePort" || type == "LoadBalancer" ? port["nodePort"].intValue.map(Int.init) : nil,
                 loadBalancer: type == "LoadBalancer", affinitySeconds: affinity,
-                endpoints: endpoints(named: portName, proto: proto, in: slices))
+                endpoints: EndpointSliceReading.addresses(port: portName, proto: proto, in: slices))
         }
-    }
-
-    /// The ready IPv4 endpoints of the slice port called `portName` (a missing `ready` counts as ready, as the API
-    /// documents), deduplicated across slices. With none ready, the ones still serving while they terminate, as
-    /// kube-proxy falls back to them, so a rollout's last old pods keep answering until the new ones are ready.
-    static func endpoints(named portName: String, proto: String, in slices: [JSONValue]) -> [Endpoint] {
-        var ready = Set<Endpoint>()
-        var terminating = Set<Endpoint>()
-        for slice in slices where slice["addressType"].stringValue == "IPv4" {
-            guard let port = (slice["ports"].arrayValue ?? []).first(where: {
-                ($0["name"].stringValue ?? "") == portName && ($0["protocol"].stringValue ?? "TCP").lowercased() == proto
-            }), let number = port["port"].intValue else { continue }
-            for endpoint in slice["endpoints"].arrayValue ?? [] {
-                guard let ip = endpoint["addresses"][0].stringValue else { continue }
-                let conditions = endpoint["conditions"]
-                if conditions["ready"].boolValue != false {
-                    ready.insert(Endpoint(ip: ip, port: Int(number)))
-                } else if conditions["serving"].boolValue == true, conditions["terminating"].boolValue == true {
-                    terminating.insert(Endpoint(ip: ip, port: Int(number)))
-                }
-            }
-        }
-        return (ready.isEmpty ? terminating : ready).sorted()
     }
 }

@@ -20,7 +20,6 @@ public final class ServiceProxy: Service, Sendable {
         }
     }
 
-    static let serviceLabel = "kubernetes.io/service-name"
     static let byService = "proxy.slicesByService"
 
     let services: Informer
@@ -34,7 +33,7 @@ public final class ServiceProxy: Service, Sendable {
         syncer = ProxySyncer(rules: ProxyRules(names: configuration.names, clusterCIDR: configuration.clusterCIDR), iptables: IPTables(runner: runner))
         services = informers.informer(.services)
         slices = informers.informer(.endpointSlices)
-        slices.store.addIndex(Self.byService) { slice in slice.labels[Self.serviceLabel].map { ["\(slice.namespace)/\($0)"] } ?? [] }
+        slices.store.addIndex(Self.byService) { slice in EndpointSliceReading.serviceKey(slice).map { [$0] } ?? [] }
         signal.watch([services, slices])
     }
 
