@@ -103,16 +103,17 @@ struct ContainerConfigBuilder {
         let cpuLimit = resources["limits"]["cpu"].stringValue.flatMap(Quantity.parse)
         let cpuRequest = resources["requests"]["cpu"].stringValue.flatMap(Quantity.parse) ?? cpuLimit
         if let request = cpuRequest {
-            result.cpuShares = max(2, UInt64((request.milliValue * 1024 / 1000).rounded(.down)))
+            // cgroup v1 shares range 2...262144 (runc maps them onto cpu.weight).
+            result.cpuShares = UInt64(min(262_144, max(2, Quantity.saturating((request.milliValue * 1024 / 1000).rounded(.down)))))
         } else {
             result.cpuShares = 2
         }
         if let limit = cpuLimit, limit.milliValue > 0 {
             result.cpuPeriod = 100_000
-            result.cpuQuota = max(1000, Int64((limit.milliValue * 100_000 / 1000).rounded(.down)))
+            result.cpuQuota = max(1000, Quantity.saturating((limit.milliValue * 100_000 / 1000).rounded(.down)))
         }
         if let memory = resources["limits"]["memory"].stringValue.flatMap(Quantity.parse) {
-            result.memoryLimit = Int64((memory.milliValue / 1000).rounded(.down))
+            result.memoryLimit = Quantity.saturating((memory.milliValue / 1000).rounded(.down))
         }
         return result
     }

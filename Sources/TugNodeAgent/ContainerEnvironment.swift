@@ -108,12 +108,14 @@ struct ContainerEnvironment {
         if let name = ref["containerName"].stringValue, !name.isEmpty {
             target = (pod["spec"]["containers"].arrayValue ?? []).first { $0["name"].stringValue == name } ?? container
         }
-        let divisor = ref["divisor"].stringValue.flatMap(Quantity.parse)?.milliValue ?? 1000
+        // An unset divisor is "0" on the wire (client-go's zero Quantity) and means 1, as in the kubelet.
+        let given = ref["divisor"].stringValue.flatMap(Quantity.parse)
+        let divisor = given.flatMap { $0.milliValue > 0 ? $0.milliValue : nil } ?? 1000
         guard let quantity = target["resources"][parts[0]][parts[1]].stringValue.flatMap(Quantity.parse) else {
             // No limit: the node's allocatable would apply; report 0 for requests and leave limits to the caller.
             return parts[0] == "requests" ? "0" : nil
         }
-        return String(Int64((quantity.milliValue / divisor).rounded(.up)))
+        return String(Quantity.saturating((quantity.milliValue / divisor).rounded(.up)))
     }
 
     /// `$(VAR)` expands when VAR is defined, `$$` is a literal `$`, anything else stays as written.

@@ -41,7 +41,7 @@ struct VolumeManager: Sendable {
                 let path = "\(base)/empty-dir/\(name)"
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
                 if volume["emptyDir"]["medium"].stringValue == "Memory", !Mounts.isMountPoint(path) {
-                    let limit = volume["emptyDir"]["sizeLimit"].stringValue.flatMap(Quantity.parse).map { Int64($0.milliValue / 1000) }
+                    let limit = volume["emptyDir"]["sizeLimit"].stringValue.flatMap(Quantity.parse).map(\.value)
                     try Mounts.tmpfs(at: path, sizeLimit: limit)
                 }
                 prepared[name] = PreparedVolume(path: path, readOnly: false)

@@ -28,6 +28,24 @@ import TugAPIMachinery
         #expect(fields == ["spec.containers[0].name", "spec.containers[0].image", "spec.containers[1].ports[0].containerPort", "spec.restartPolicy"])
     }
 
+    @Test func resourceFieldDivisorsAndQuantities() {
+        func fields(_ container: JSONValue, volumes: JSONValue = []) -> Set<String> {
+            Set(strategy.validate(["spec": ["containers": [container], "volumes": volumes]]).errors.map(\.field))
+        }
+        func env(_ resource: String, _ divisor: String) -> JSONValue {
+            ["name": "c", "image": "x", "env": [["name": "V", "valueFrom": ["resourceFieldRef": ["resource": .string(resource), "divisor": .string(divisor)]]]]]
+        }
+        // "0" is client-go's unset divisor: accepted, as upstream.
+        #expect(fields(env("limits.cpu", "0")).isEmpty)
+        #expect(fields(env("limits.cpu", "1m")).isEmpty && fields(env("requests.memory", "1Mi")).isEmpty)
+        #expect(fields(env("limits.cpu", "2")) == ["spec.containers[0].env[0].valueFrom.resourceFieldRef.divisor"])
+        #expect(fields(env("limits.memory", "3k")) == ["spec.containers[0].env[0].valueFrom.resourceFieldRef.divisor"])
+        let downward: JSONValue = [["name": "info", "downwardAPI": ["items": [["path": "cpu", "resourceFieldRef": ["containerName": "c", "resource": "limits.cpu", "divisor": "5m"]]]]]]
+        #expect(fields(["name": "c", "image": "x"], volumes: downward) == ["spec.volumes[0].downwardAPI.items[0].resourceFieldRef.divisor"])
+        let resources: JSONValue = ["name": "c", "image": "x", "resources": ["requests": ["cpu": "-1", "memory": "2Gi"], "limits": ["memory": "1Gi"]]]
+        #expect(fields(resources) == ["spec.containers[0].resources.requests[cpu]", "spec.containers[0].resources.requests[memory]"])
+    }
+
     @Test func onlyImagesMayChangeOnUpdate() {
         var old: JSONValue = ["spec": ["containers": [["name": "c", "image": "a"]]]]
         strategy.applyDefaults(&old)

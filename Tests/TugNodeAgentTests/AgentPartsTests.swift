@@ -56,6 +56,20 @@ import TugAPIMachinery
         #expect(ContainerConfigBuilder.resources(.emptyObject).cpuShares == 2)
         #expect(ContainerConfigBuilder.capabilities(["drop": ["ALL"], "add": ["NET_ADMIN"]]) == ["NET_ADMIN"])
         #expect(ContainerConfigBuilder.capabilities(["drop": ["CAP_KILL"]]).contains("KILL") == false)
+        // Quantities beyond Int64 saturate instead of trapping (a pod spec is user input).
+        let huge = ContainerConfigBuilder.resources(["requests": ["cpu": "1e200"], "limits": ["cpu": "1e200", "memory": "9e30"]])
+        #expect(huge.cpuShares == 262_144 && huge.cpuQuota == .max && huge.memoryLimit == .max)
+    }
+
+    /// client-go sends an unset divisor as "0"; the kubelet reads it as 1 (this divided by zero and trapped).
+    @Test func resourceFieldDivisorZeroMeansOne() {
+        let container: JSONValue = ["name": "c", "resources": ["limits": ["cpu": "1500m", "memory": "64Mi"], "requests": ["cpu": "1e200"]]]
+        let environment = ContainerEnvironment(pod: ["spec": ["containers": [container]]], lookup: { _, _ in nil }, hostIP: "10.0.0.1", podIP: nil)
+        #expect(environment.resourceValue(["resource": "limits.cpu", "divisor": "0"], container: container) == "2")
+        #expect(environment.resourceValue(["resource": "limits.memory", "divisor": "0"], container: container) == String(64 << 20))
+        #expect(environment.resourceValue(["resource": "limits.memory", "divisor": "1Mi"], container: container) == "64")
+        #expect(environment.resourceValue(["resource": "limits.cpu", "divisor": "1m"], container: container) == "1500")
+        #expect(environment.resourceValue(["resource": "requests.cpu"], container: container) == String(Int64.max))
     }
 
     @Test func criLogRendering() {

@@ -88,7 +88,7 @@ public enum DeploymentRollout {
         let text = value.stringValue ?? fallback
         guard text.hasSuffix("%"), let percent = Double(text.dropLast()) else { return Int(text) ?? 0 }
         let exact = percent * Double(total) / 100
-        return Int(roundUp ? exact.rounded(.up) : exact.rounded(.down))
+        return Int(clamping: Quantity.saturating(roundUp ? exact.rounded(.up) : exact.rounded(.down)))
     }
 
     // MARK: Rolling update steps

@@ -102,9 +102,11 @@ public enum PodValidation {
                         errors.append(FieldError(.notSupported(protocols), field: "\(path).ports[\(j)].protocol", value: .string(proto)))
                     }
                 }
-                for (j, env) in (c["env"].arrayValue ?? []).enumerated() where (env["name"].stringValue ?? "").isEmpty {
-                    errors.required("\(path).env[\(j)].name")
+                for (j, env) in (c["env"].arrayValue ?? []).enumerated() {
+                    if (env["name"].stringValue ?? "").isEmpty { errors.required("\(path).env[\(j)].name") }
+                    validateResourceField(env["valueFrom"]["resourceFieldRef"], field: "\(path).env[\(j)].valueFrom.resourceFieldRef", errors: &errors)
                 }
+                validateResources(c["resources"], field: "\(path).resources", errors: &errors)
             }
         }
         if let policy = spec["restartPolicy"].stringValue, !restartPolicies.contains(policy) {
@@ -116,9 +118,56 @@ public enum PodValidation {
         var volumeNames = Set<String>()
         for (i, v) in (spec["volumes"].arrayValue ?? []).enumerated() {
             let name = v["name"].stringValue ?? ""
+            let items = [("downwardAPI", v["downwardAPI"]["items"])] + (v["projected"]["sources"].arrayValue ?? []).enumerated().map {
+                ("projected.sources[\($0)].downwardAPI", $1["downwardAPI"]["items"])
+            }
+            for (source, list) in items {
+                for (j, item) in (list.arrayValue ?? []).enumerated() {
+                    validateResourceField(item["resourceFieldRef"], field: "\(field).volumes[\(i)].\(source).items[\(j)].resourceFieldRef", errors: &errors)
+                }
+            }
             if name.isEmpty { errors.required("\(field).volumes[\(i)].name") }
             else if !volumeNames.insert(name).inserted { errors.append(FieldError(.duplicate, field: "\(field).volumes[\(i)].name", value: .string(name))) }
         }
         return errors
+    }
+
+    static let cpuDivisors: Set<String> = ["1m", "1"]
+    static let byteDivisors: Set<String> = ["1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei"]
+
+    /// A `resourceFieldRef`'s divisor, as upstream: unset or "0" (client-go's zero Quantity) means 1; otherwise one
+    /// of the unit values of its resource.
+    static func validateResourceField(_ ref: JSONValue, field: String, errors: inout FieldErrorList) {
+        guard ref != .null, let divisor = ref["divisor"].stringValue, Quantity.parse(divisor)?.isZero != true else { return }
+        let resource = ref["resource"].stringValue ?? ""
+        if resource.hasSuffix(".cpu") {
+            if !cpuDivisors.contains(divisor) {
+                errors.invalid("\(field).divisor", .string(resource), "only divisor's values 1m and 1 are supported with the cpu resource")
+            }
+        } else if resource.hasSuffix(".memory") || resource.hasSuffix(".ephemeral-storage") {
+            if !byteDivisors.contains(divisor) {
+                let kind = resource.hasSuffix(".memory") ? "memory" : "local ephemeral storage"
+                errors.invalid("\(field).divisor", .string(resource),
+                               "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the \(kind) resource")
+            }
+        }
+    }
+
+    /// Requests and limits are non-negative, and a request is at most its limit (upstream's messages).
+    static func validateResources(_ resources: JSONValue, field: String, errors: inout FieldErrorList) {
+        let limits = resources["limits"].objectValue ?? [:], requests = resources["requests"].objectValue ?? [:]
+        for (kind, map) in [("limits", limits), ("requests", requests)] {
+            for name in map.keys.sorted() {
+                guard let text = map[name]?.stringValue, let quantity = Quantity.parse(text) else { continue }
+                if quantity.milliValue < 0 {
+                    errors.invalid("\(field).\(kind)[\(name)]", .string(text), "must be greater than or equal to 0")
+                }
+            }
+        }
+        for name in requests.keys.sorted() {
+            guard let request = requests[name]?.stringValue.flatMap(Quantity.parse),
+                  let limit = limits[name]?.stringValue.flatMap(Quantity.parse), request.milliValue > limit.milliValue else { continue }
+            errors.invalid("\(field).requests[\(name)]", requests[name], "must be less than or equal to \(name) limit of \(limits[name]?.stringValue ?? "")")
+        }
     }
 }
