@@ -8,6 +8,20 @@ public final class MemoryState: Sendable {
     struct Watcher {
         let prefix: String
         let continuation: AsyncStream<WatchStream.Element>.Continuation
+        let budget: WatchBudget
+
+        /// Queues an event; false when the watcher is too far behind (by count or by bytes) to take it.
+        func offer(_ event: StorageEvent) -> Bool {
+            guard budget.reserve(event) else { return false }
+            if case .dropped = continuation.yield(.event(event)) { return false }
+            return true
+        }
+
+        /// Ends a watcher that fell behind. Never under the state lock (see `commit`).
+        func endTooSlow() {
+            budget.markOverflowed()
+            continuation.finish()
+        }
     }
 
     struct State {
@@ -24,9 +38,13 @@ public final class MemoryState: Sendable {
 
     private let state = Mutex(State())
     let historyLimit: Int
+    /// The most bytes of stored values one watcher may have queued and unread (events share the stored bytes with
+    /// history, but a queue outliving the history keeps them alive).
+    let watcherByteLimit: Int
 
-    public init(historyLimit: Int = 50_000) {
+    public init(historyLimit: Int = 50_000, watcherByteLimit: Int = 32 << 20) {
         self.historyLimit = historyLimit
+        self.watcherByteLimit = watcherByteLimit
     }
 
     /// Loads state recovered from disk; history starts empty, so watches from older revisions get 410.
@@ -125,7 +143,10 @@ public final class MemoryState: Sendable {
     /// Applies prepared writes (already durable, in revision order) and delivers their events.
     public func commit(_ writes: [PreparedWrite]) {
         guard !writes.isEmpty else { return }
-        state.withLock { s in
+        // Overflowing watchers are ended after the lock is released: `finish()` runs the stream's `onTermination`
+        // at once, and that unregisters the watcher under this same lock.
+        let overflowed = state.withLock { s -> [Watcher] in
+            var overflowed: [Watcher] = []
             for write in writes {
                 let event = write.event
                 switch event.type {
@@ -141,10 +162,9 @@ public final class MemoryState: Sendable {
                 s.revision = max(s.revision, event.object.revision)
                 s.history.append(event)
                 for (id, watcher) in s.watchers where event.object.key.hasPrefix(watcher.prefix) {
-                    if case .dropped = watcher.continuation.yield(.event(event)) {
-                        watcher.continuation.yield(.tooSlow)
-                        watcher.continuation.finish()
+                    if !watcher.offer(event) {
                         s.watchers.removeValue(forKey: id)
+                        overflowed.append(watcher)
                     }
                 }
             }
@@ -159,34 +179,38 @@ public final class MemoryState: Sendable {
                     s.historyStart = 0
                 }
             }
+            return overflowed
         }
+        for watcher in overflowed { watcher.endTooSlow() }
     }
 
     public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
         let (stream, continuation) = AsyncStream<WatchStream.Element>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
-        let id: Int = try state.withLock { s in
+        let budget = WatchBudget(byteLimit: watcherByteLimit)
+        let watcher = Watcher(prefix: prefix, continuation: continuation, budget: budget)
+        let id: Int? = try state.withLock { s in
             if revision < s.compacted { throw StorageError.compacted(requested: revision, compacted: s.compacted) }
-            var replayed = 0
+            // A replay that overflows the buffer is too slow from the start: it is never registered.
             for event in s.history[s.historyStart...] where event.object.revision > revision && event.object.key.hasPrefix(prefix) {
-                continuation.yield(.event(event))
-                replayed += 1
-            }
-            if replayed >= bufferLimit {
-                continuation.yield(.tooSlow)
-                continuation.finish()
+                if !watcher.offer(event) { return nil }
             }
             let id = s.nextWatcherID
             s.nextWatcherID += 1
-            s.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+            s.watchers[id] = watcher
             return id
         }
+        guard let id else {
+            watcher.endTooSlow()
+            return WatchStream(stream: stream, budget: budget, onCancel: {})
+        }
+        // Never called under the state lock: it takes the lock, and `finish()` calls it back through `onTermination`.
         let cancel: @Sendable () -> Void = { [weak self] in
             guard let self else { return }
             let removed = self.state.withLock { $0.watchers.removeValue(forKey: id) }
             removed?.continuation.finish()
         }
         continuation.onTermination = { _ in cancel() }
-        return WatchStream(stream: stream, onCancel: cancel)
+        return WatchStream(stream: stream, budget: budget, onCancel: cancel)
     }
 
     /// Tells every watcher the current revision. Sent under the lock, so it is ordered after every event it covers.

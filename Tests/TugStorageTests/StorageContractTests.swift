@@ -123,6 +123,34 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
             #expect(store.list(prefix: "/p/").items.count == 200)
         }
     }
+
+    /// A watcher that never reads, with a small buffer, while many writers commit: it is ended with `.tooSlow`.
+    /// Ending it ran the stream's termination handler under the state lock, which took that lock again
+    /// ("Recursive call to lock Mutex"), killing the server.
+    @Test(arguments: backends) func overflowingWatchersEndWithoutDeadlock(_ name: String) async throws {
+        try await Backends.with(name) { store in
+            let streams = try (0..<20).map { _ in try store.watch(prefix: "/o/", after: store.currentRevision, bufferLimit: 16) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<10 {
+                    group.addTask {
+                        for i in 0..<20 { _ = try await store.create(key: "/o/\(writer)-\(i)", attributes: .init(), encode: bytes("x")) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for stream in streams {
+                var last: WatchStream.Element?
+                for await element in stream { last = element }
+                guard case .tooSlow = last else { Issue.record("an overflowed watcher should end with tooSlow"); return }
+            }
+            // A replay larger than the buffer is ended at once and never registered.
+            var replayed = 0
+            for await element in try store.watch(prefix: "/o/", after: store.currentRevision - 40, bufferLimit: 16) {
+                if case .event = element { replayed += 1 }
+            }
+            #expect(replayed == 16)
+        }
+    }
 }
 
 @Suite struct SQLiteDurabilityTests {
