@@ -102,7 +102,10 @@ extension APIServer {
         switch type {
         case .merge: desired = MergePatch.apply(patch, to: base)
         case .json:
-            do { desired = try JSONPatch.apply(patch, to: base) } catch { throw StatusError(code: 422, reason: .invalid, message: error.description) }
+            do { desired = try JSONPatch.apply(patch, to: base) } catch {
+                if error.tooLarge { throw StatusError.entityTooLarge(error.description) }
+                throw StatusError(code: 422, reason: .invalid, message: error.description)
+            }
         default:
             do { desired = try StrategicMergePatch.apply(patch, to: base, schema: AppsSchemas.scale) } catch {
                 throw StatusError(code: 422, reason: .invalid, message: error.description)

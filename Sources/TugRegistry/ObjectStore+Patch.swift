@@ -43,6 +43,7 @@ extension ObjectStore {
                 patched = MergePatch.apply(patch, to: old)
             case .json:
                 do { patched = try JSONPatch.apply(patch, to: old) } catch {
+                    if error.tooLarge { throw .entityTooLarge(error.description) }
                     throw StatusError(code: 422, reason: .invalid, message: error.description)
                 }
             case .strategic:

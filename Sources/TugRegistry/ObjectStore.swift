@@ -101,11 +101,18 @@ public final class ObjectStore: Sendable {
 
     // MARK: Encoding
 
+    /// The largest stored object, in bytes of JSON: etcd's default request limit, which upstream clusters enforce.
+    public static let maxObjectBytes = 1_572_864
+
     func encoder(_ object: JSONValue) -> @Sendable (Int64) throws -> [UInt8] {
         { revision in
             var o = object
             o.resourceVersion = String(revision)
-            return JSONWriter.bytes(o)
+            let bytes = JSONWriter.bytes(o)
+            guard bytes.count <= Self.maxObjectBytes else {
+                throw StatusError.entityTooLarge("the object is \(bytes.count) bytes; at most \(Self.maxObjectBytes) bytes can be stored")
+            }
+            return bytes
         }
     }
 

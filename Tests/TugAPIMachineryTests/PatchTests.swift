@@ -99,3 +99,38 @@ import Testing
         #expect(throws: JSONPatch.Failure.self) { try JSONPatch.apply(["op": "add"], to: doc) }
     }
 }
+
+/// Inputs that are small but would expand without bound (CVE-2019-11253, CVE-2019-1002100) are refused quickly.
+@Suite struct AmplificationTests {
+    @Test func yamlAliasBombIsRefused() {
+        var text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].enumerated() {
+            let previous = i == 0 ? "a" : ["b", "c", "d", "e", "f", "g", "h", "i"][i - 1]
+            text += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ",") + "]\n"
+        }
+        #expect(text.utf8.count < 600)
+        #expect(throws: YAMLDecoding.Failure.self) { try YAMLDecoding.decode(text) }
+        // Modest anchor use, as real charts have, still decodes.
+        let value = try? YAMLDecoding.decode("base: &base {cpu: 1, memory: 2}\na: *base\nb: *base\n")
+        #expect(value?["b"]["memory"] == 2)
+    }
+
+    @Test func doublingCopiesAreRefused() {
+        // Each copy appends the array to itself: 40 of them would make a terabyte.
+        let patch: [JSONValue] = [["op": "add", "path": "/a", "value": [.string(String(repeating: "x", count: 1000))]]]
+            + Array(repeating: ["op": "copy", "from": "/a", "path": "/a/-"], count: 40)
+        do {
+            _ = try JSONPatch.apply(.array(patch), to: .emptyObject)
+            Issue.record("a doubling patch was applied")
+        } catch {
+            #expect(error.tooLarge)
+        }
+        let many = JSONValue.array(Array(repeating: ["op": "test", "path": "", "value": .emptyObject], count: JSONPatch.maxOperations + 1))
+        do {
+            _ = try JSONPatch.apply(many, to: .emptyObject)
+            Issue.record("a patch over the operation limit was applied")
+        } catch {
+            #expect(error.tooLarge && error.description.contains("10000"))
+        }
+    }
+}

@@ -168,6 +168,11 @@ extension StatusError {
         StatusError(code: 413, reason: .requestEntityTooLarge, message: "the server has received a request that is too large: limit is \(limit) bytes")
     }
 
+    /// kube's NewRequestEntityTooLargeError: a decoded object too large to store.
+    public static func entityTooLarge(_ message: String) -> StatusError {
+        StatusError(code: 413, reason: .requestEntityTooLarge, message: "Request entity too large: \(message)")
+    }
+
     public static func expired(_ message: String) -> StatusError {
         StatusError(code: 410, reason: .expired, message: message)
     }

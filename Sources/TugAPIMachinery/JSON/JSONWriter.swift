@@ -68,3 +68,31 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// About how many bytes this value encodes to (strings unescaped), counting no further than `limit`: the
+    /// walk stops once the limit is passed (and returns more than it), so measuring a value that doubled itself
+    /// many times costs no more than the limit.
+    public func encodedSize(upTo limit: Int) -> Int {
+        var remaining = limit
+        func walk(_ value: JSONValue) -> Bool {
+            switch value {
+            case .null, .bool: remaining -= 5
+            case .int, .double: remaining -= 8
+            case .string(let s): remaining -= s.utf8.count + 2
+            case .array(let items):
+                remaining -= 2
+                for item in items where remaining >= 0 { if !walk(item) { return false } }
+            case .object(let entries):
+                remaining -= 2
+                for (key, item) in entries where remaining >= 0 {
+                    remaining -= key.utf8.count + 4
+                    if !walk(item) { return false }
+                }
+            }
+            return remaining >= 0
+        }
+        _ = walk(self)
+        return limit - remaining
+    }
+}

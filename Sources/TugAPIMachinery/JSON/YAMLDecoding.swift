@@ -14,11 +14,20 @@ public enum YAMLDecoding {
             throw Failure(description: "error converting YAML to JSON: \(error)")
         }
         guard let node else { return .null }
-        return try convert(node, depth: 0)
+        // Aliases are expanded by reference, so a few hundred bytes of nested aliases ("billion laughs") would
+        // expand to gigabytes (CVE-2019-11253). Without aliases a document has fewer nodes than bytes; expansion
+        // beyond a small factor of that is refused, as upstream's YAML decoder refuses excessive aliasing.
+        var budget = Self.nodeBudget(forBytes: text.utf8.count)
+        return try convert(node, depth: 0, budget: &budget)
     }
 
-    private static func convert(_ node: Node, depth: Int) throws(Failure) -> JSONValue {
+    /// Nodes a document of `bytes` may expand to.
+    static func nodeBudget(forBytes bytes: Int) -> Int { 4 * bytes + 10_000 }
+
+    private static func convert(_ node: Node, depth: Int, budget: inout Int) throws(Failure) -> JSONValue {
         guard depth < 256 else { throw Failure(description: "YAML nested too deeply") }
+        budget -= 1
+        guard budget >= 0 else { throw Failure(description: "error converting YAML to JSON: yaml: document contains excessive aliasing") }
         switch node {
         case .scalar(let scalar):
             switch node.tag.description {
@@ -34,12 +43,12 @@ public enum YAMLDecoding {
             var object: [String: JSONValue] = [:]
             for (key, value) in mapping {
                 guard case .scalar(let k) = key else { throw Failure(description: "YAML mapping keys must be strings") }
-                object[k.string] = try convert(value, depth: depth + 1)
+                object[k.string] = try convert(value, depth: depth + 1, budget: &budget)
             }
             return .object(object)
         case .sequence(let sequence):
             var array: [JSONValue] = []
-            for element in sequence { array.append(try convert(element, depth: depth + 1)) }
+            for element in sequence { array.append(try convert(element, depth: depth + 1, budget: &budget)) }
             return .array(array)
         case .alias:
             throw Failure(description: "YAML aliases are not supported")

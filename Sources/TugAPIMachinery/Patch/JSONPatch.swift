@@ -2,13 +2,24 @@
 public enum JSONPatch {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
+        /// The patch exceeds a size limit (413 upstream) rather than being wrong (422).
+        public var tooLarge = false
     }
+
+    /// kube-apiserver's limits against patches that amplify (CVE-2019-1002100): operations per patch, and bytes
+    /// that `copy` operations may add up to (each copy of a copy doubles the document).
+    public static let maxOperations = 10_000
+    public static let maxCopiedBytes = 3 << 20
 
     public static func apply(_ patch: JSONValue, to document: JSONValue) throws(Failure) -> JSONValue {
         guard case .array(let operations) = patch else {
             throw Failure(description: "json: cannot unmarshal \(patch.typeName) into Go value of type jsonpatch.Patch")
         }
+        guard operations.count <= maxOperations else {
+            throw Failure(description: "The allowed maximum operations in a JSON patch is \(maxOperations), got \(operations.count)", tooLarge: true)
+        }
         var doc = document
+        var copied = 0
         for (i, operation) in operations.enumerated() {
             guard case .object = operation, let op = operation["op"].stringValue else {
                 throw Failure(description: "operation \(i) is missing \"op\"")
@@ -31,6 +42,10 @@ public enum JSONPatch {
             case "copy":
                 guard let from = operation["from"].stringValue else { throw Failure(description: "copy operation is missing \"from\"") }
                 let value = try get(try pointer(from)[...], in: doc, path: from)
+                copied += value.encodedSize(upTo: maxCopiedBytes - copied)
+                guard copied <= maxCopiedBytes else {
+                    throw Failure(description: "Unable to complete request: copy operations exceed the accumulated copied size limit of \(maxCopiedBytes) bytes", tooLarge: true)
+                }
                 doc = try add(value, at: tokens[...], in: doc, path: path)
             case "test":
                 guard case .object(let o) = operation, let expected = o["value"] else { throw Failure(description: "test operation is missing value") }

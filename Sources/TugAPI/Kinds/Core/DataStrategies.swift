@@ -10,10 +10,14 @@ public struct ConfigMapStrategy: DataStrategy {
         for key in data.keys.sorted() where !DataKeys.isValid(key) {
             errors.invalid("data", .string(key), DataKeys.message)
         }
-        for key in (object["binaryData"].objectValue ?? [:]).keys.sorted() {
+        let binary = object["binaryData"].objectValue ?? [:]
+        for key in binary.keys.sorted() {
             if !DataKeys.isValid(key) { errors.invalid("binaryData", .string(key), DataKeys.message) }
             if data[key] != nil { errors.invalid("data", .string(key), "duplicate of key present in binaryData") }
         }
+        let size = data.values.reduce(0) { $0 + ($1.stringValue?.utf8.count ?? 0) }
+            + binary.values.reduce(0) { $0 + DataKeys.decodedSize($1) }
+        if size > DataKeys.maxSize { errors.append(FieldError(.tooLong(DataKeys.maxSize), field: "[]")) }
         return errors
     }
 
@@ -48,8 +52,12 @@ public struct SecretStrategy: DataStrategy {
 
     public func validate(_ object: JSONValue) -> FieldErrorList {
         var errors = FieldErrorList()
-        for key in (object["data"].objectValue ?? [:]).keys.sorted() where !DataKeys.isValid(key) {
+        let data = object["data"].objectValue ?? [:]
+        for key in data.keys.sorted() where !DataKeys.isValid(key) {
             errors.invalid("data[\(key)]", .string(key), DataKeys.message)
+        }
+        if data.values.reduce(0, { $0 + DataKeys.decodedSize($1) }) > DataKeys.maxSize {
+            errors.append(FieldError(.tooLong(DataKeys.maxSize), field: "data"))
         }
         if object["type"] == "kubernetes.io/tls" {
             for key in ["tls.crt", "tls.key"] where object["data"][key].isNull { errors.required("data[\(key)]") }
@@ -122,5 +130,16 @@ enum DataKeys {
     static func isValid(_ key: String) -> Bool {
         !key.isEmpty && key.utf8.count <= 253 && key != "." && key != ".." && !key.hasPrefix("..")
             && key.utf8.allSatisfy { NameValidation.isAlnum($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
+    }
+
+    /// Upstream's MaxSecretSize: the data of a ConfigMap or Secret, decoded, is at most 1 MiB.
+    static let maxSize = 1 << 20
+
+    /// Bytes a base64 value decodes to (computed from its length: padding is counted off, nothing is decoded).
+    static func decodedSize(_ value: JSONValue) -> Int {
+        guard let text = value.stringValue else { return 0 }
+        let length = text.utf8.count
+        let padding = text.utf8.reversed().prefix(2).prefix { $0 == UInt8(ascii: "=") }.count
+        return max(0, length / 4 * 3 + (length % 4 == 0 ? 0 : length % 4 - 1) - padding)
     }
 }
