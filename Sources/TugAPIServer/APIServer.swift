@@ -17,9 +17,12 @@ public import TugRegistry
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var user: String?
+    /// The client's connection: long-lived responses watch it to notice a client that went away.
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 
@@ -31,6 +34,10 @@ public final class APIServer: Sendable {
         public var credentials: ClusterCredentials
         /// Largest accepted request body (the real API server's limit is 3 MiB).
         public var maxBodyBytes = 3 * 1024 * 1024
+        /// kube-apiserver's `--min-request-timeout`: a watch without `timeoutSeconds` lasts between one and two of these.
+        public var minRequestTimeoutSeconds = 1800
+        /// How long a watch write may wait on a client that does not read before its connection is closed.
+        public var watchStallTimeout: Duration = .seconds(30)
 
         public init(bindAddress: String, port: Int, credentials: ClusterCredentials) {
             self.bindAddress = bindAddress
@@ -123,7 +130,7 @@ public final class APIServer: Sendable {
                 context.user = try authenticate(request)
             }
             if let i = info, let d = resolve(i) {
-                response = try await handleResource(request, info: i, definition: d, query: query)
+                response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel)
             } else {
                 info = nil
                 response = try await handleNonResource(request, path: path, query: query, user: context.user ?? "system:anonymous")

@@ -55,6 +55,20 @@ struct QueryParameters: Sendable {
     subscript(_ key: String) -> String? { values[key]?.last }
     func bool(_ key: String) -> Bool { self[key].map { $0 == "true" || $0 == "1" } ?? false }
 
+    /// An integer parameter: nil when absent or empty, else an Int64 in `range`, or a 400 naming the parameter
+    /// (never a value that overflows a clock or a conversion later).
+    func integer(_ key: String, in range: ClosedRange<Int64> = 0...Int64.max) throws(StatusError) -> Int64? {
+        guard let raw = self[key], !raw.isEmpty else { return nil }
+        guard let value = Int64(raw) else {
+            throw .badRequest("\(key): Invalid value: \"\(raw)\": must be an integer")
+        }
+        guard range.contains(value) else {
+            let bound = value < range.lowerBound ? "greater than or equal to \(range.lowerBound)" : "less than or equal to \(range.upperBound)"
+            throw .badRequest("\(key): Invalid value: \(value): must be \(bound)")
+        }
+        return value
+    }
+
     static func decode(_ s: String) -> String {
         let plus = s.replacingOccurrences(of: "+", with: " ")
         return plus.removingPercentEncoding ?? plus

@@ -8,7 +8,8 @@ import TugRegistry
 import TugStorage
 
 extension APIServer {
-    func handleResource(_ request: Request, info: RequestInfo, definition: ResourceDefinition, query: QueryParameters) async throws -> Response {
+    func handleResource(_ request: Request, info: RequestInfo, definition: ResourceDefinition, query: QueryParameters,
+                        connection: (any Channel)? = nil) async throws -> Response {
         let storage = store.scheme.storageDefinition(for: definition)
         let namespace = info.namespace ?? ""
         if definition.namespaced, info.name != nil, info.namespace == nil {
@@ -22,7 +23,7 @@ extension APIServer {
         let view = ObjectView(definition: definition, storage: storage)
         switch (request.method, info.name) {
         case (.get, nil):
-            if query.bool("watch") { return try watch(request, view: view, namespace: info.namespace, query: query) }
+            if query.bool("watch") { return try await watch(request, view: view, namespace: info.namespace, query: query, connection: connection) }
             return try list(request, view: view, namespace: info.namespace, query: query)
         case (.get, let name?):
             let object = view.present(try store.getObject(storage, namespace: namespace, name: name))
@@ -65,10 +66,7 @@ extension APIServer {
     func list(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters) throws -> Response {
         let (labels, fields) = try selectors(query, view: view)
         var limit: Int?
-        if let raw = query["limit"], !raw.isEmpty {
-            guard let l = Int(raw), l >= 0 else { throw StatusError.badRequest("limit must be a non-negative integer") }
-            limit = l == 0 ? nil : l
-        }
+        if let l = try query.integer("limit"), l > 0 { limit = Int(l) }
         let result = try store.list(view.storage, namespace: namespace, labels: labels, fields: fields, limit: limit, continueToken: query["continue"])
         let accept = request.headers[.accept] ?? ""
         if TableRenderer.wanted(accept) {
@@ -166,7 +164,7 @@ extension APIServer {
         if !body.isEmpty {
             json = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", target: .deleteOptions, validation: .ignore).object
         }
-        if let g = query["gracePeriodSeconds"] { json["gracePeriodSeconds"] = Int64(g).map(JSONValue.int) ?? .string(g) }
+        if let g = try query.integer("gracePeriodSeconds", in: Int64.min...Int64.max) { json["gracePeriodSeconds"] = .int(g) }
         if let p = query["propagationPolicy"] { json["propagationPolicy"] = .string(p) }
         var options = try ObjectStore.DeleteOptions(json: json)
         let queryDryRun = try dryRun(query)

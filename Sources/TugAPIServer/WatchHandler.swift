@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ServiceLifecycle
+import Synchronization
 import NIOCore
 import TugAPI
 import TugAPIMachinery
@@ -13,19 +14,17 @@ extension APIServer {
     /// Without a resourceVersion (or with "0") the current objects come first as ADDED; with one, every change after
     /// it, replayed from history. Events are filtered by selector, and an object that stops matching is sent as
     /// DELETED. A resourceVersion older than the history answers a single ERROR event carrying a 410 Status.
-    func watch(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters) throws -> Response {
+    ///
+    /// A watch ends cleanly at its timeout (`timeoutSeconds`, else a random time between one and two
+    /// `--min-request-timeout`s, as kube-apiserver spreads reconnects) or when the store ends it for falling behind.
+    /// Its connection is closed at once when the client goes away, when a write has waited on an unread socket
+    /// longer than the stall timeout, or when the store ends it while a write waits: so neither a descriptor nor
+    /// the bytes in flight outlive a client that stopped reading.
+    func watch(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters, connection: (any Channel)?) async throws -> Response {
         let (labels, fields) = try selectors(query, view: view)
         var after: Int64?
-        if let raw = query["resourceVersion"], !raw.isEmpty, raw != "0" {
-            guard let rv = Int64(raw), rv >= 0 else { throw StatusError.badRequest("resourceVersion: Invalid value: \"\(raw)\": must be a non-negative integer") }
-            after = rv
-        }
-        var timeout = 1800
-        if let raw = query["timeoutSeconds"], !raw.isEmpty {
-            guard let t = Int(raw), t >= 0 else { throw StatusError.badRequest("timeoutSeconds must be a non-negative integer") }
-            timeout = t == 0 ? 1800 : t
-        }
-        let timeoutSeconds = timeout
+        if let rv = try query.integer("resourceVersion"), rv != 0 { after = rv }
+        let timeout = try watchTimeout(query)
         let table = TableRenderer.wanted(request.headers[.accept] ?? "")
         let contentType = table ? TableRenderer.contentType : Responses.jsonType
         let include = TableRenderer.IncludeObject(rawValue: query["includeObject"] ?? "") ?? .metadata
@@ -39,42 +38,56 @@ extension APIServer {
         }
         let encoder = WatchEventEncoder(server: self, view: view, table: table, include: include)
         let logger = self.logger
+        let progress = WriteProgress()
+        let closeConnection: @Sendable () -> Void = { connection?.close(promise: nil) }
+        // The client left: end the stream (a waiting loop wakes) and the connection (a waiting write fails).
+        var unmonitor: (@Sendable () -> Void)?
+        if let channel = connection {
+            unmonitor = await ConnectionMonitor.watch(channel) {
+                stream.cancel()
+                channel.close(promise: nil)
+            }
+        }
+        let stopMonitoring = unmonitor
+        stream.onTooSlow { if progress.isWriting { closeConnection() } }
         let registration = openStreams.register { stream.cancel() }
         let openStreams = self.openStreams
+        let stallTimeout = configuration.watchStallTimeout
         let body = ResponseBody { writer in
             defer {
                 stream.cancel()
+                stopMonitoring?()
                 if let registration { openStreams.remove(registration) }
             }
             var encoder = encoder
-            for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {
-                try await writer.write(try encoder.line("ADDED", object))
+            func send(_ buffer: ByteBuffer) async throws {
+                progress.begin()
+                defer { progress.end() }
+                try await writer.write(buffer)
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try? await Task.sleep(for: .seconds(timeoutSeconds))
-                    stream.cancel()
+                    try await Self.watchdog(timeout: timeout, stallTimeout: stallTimeout, progress: progress) {
+                        stream.cancel()
+                    } onStall: {
+                        logger.debug("watch closed: client stopped reading")
+                        closeConnection()
+                    }
+                }
+                for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {
+                    try await send(try encoder.line("ADDED", object))
                 }
                 for await element in stream {
                     switch element {
                     case .tooSlow:
                         logger.debug("watch closed: client too slow")
                     case .progress(let revision):
-                        if bookmarks { try await writer.write(encoder.bookmark(revision)) }
+                        if bookmarks { try await send(encoder.bookmark(revision)) }
                         continue
                     case .event(let event):
-                        let now = event.object.attributes
-                        let matchesNow = labels.matches(now.labels) && fields.matches(now.fields) && event.type != .deleted
-                        let matchedBefore = event.previous.map { labels.matches($0.attributes.labels) && fields.matches($0.attributes.fields) } ?? false
-                        let type: String
-                        switch (matchedBefore, matchesNow, event.type) {
-                        case (_, _, .deleted): type = matchedBefore ? "DELETED" : ""
-                        case (false, true, _): type = "ADDED"
-                        case (true, true, _): type = "MODIFIED"
-                        case (true, false, _): type = "DELETED"
-                        default: type = ""
+                        if let type = Self.watchEventType(event, labels: labels, fields: fields) {
+                            try await send(try encoder.line(type, event.object))
                         }
-                        if !type.isEmpty { try await writer.write(try encoder.line(type, event.object)) }
                         continue
                     }
                     break
@@ -86,6 +99,76 @@ extension APIServer {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The event a selector-filtered watcher sees: an object that starts matching is ADDED, one that stops is DELETED.
+    static func watchEventType(_ event: StorageEvent, labels: LabelSelector, fields: FieldSelector) -> String? {
+        let now = event.object.attributes
+        let matchesNow = labels.matches(now.labels) && fields.matches(now.fields) && event.type != .deleted
+        let matchedBefore = event.previous.map { labels.matches($0.attributes.labels) && fields.matches($0.attributes.fields) } ?? false
+        switch (matchedBefore, matchesNow, event.type) {
+        case (_, _, .deleted): return matchedBefore ? "DELETED" : nil
+        case (false, true, _): return "ADDED"
+        case (true, true, _): return "MODIFIED"
+        case (true, false, _): return "DELETED"
+        default: return nil
+        }
+    }
+
+    /// kube-apiserver's watch timeout: `timeoutSeconds` when given, else between one and two minimum request timeouts.
+    func watchTimeout(_ query: QueryParameters) throws(StatusError) -> Duration {
+        if let seconds = try query.integer("timeoutSeconds"), seconds > 0 {
+            return .seconds(min(seconds, Self.longestWatch))
+        }
+        let minimum = Double(configuration.minRequestTimeoutSeconds)
+        return .milliseconds(Int64(minimum * 1000 * Double.random(in: 1..<2)))
+    }
+
+    /// Longer than any client waits; a bound so that a huge `timeoutSeconds` never overflows a clock.
+    static let longestWatch: Int64 = 366 * 24 * 3600
+
+    /// Ends the watch at its timeout, and reports a write that has waited on the socket longer than `stallTimeout`.
+    /// One timer per watch, waking at most every few seconds.
+    static func watchdog(timeout: Duration, stallTimeout: Duration, progress: WriteProgress,
+                         onTimeout: @Sendable () -> Void, onStall: @Sendable () -> Void) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        let tick = min(stallTimeout / 2, .seconds(5))
+        var timedOut = false
+        while true {
+            let now = clock.now
+            if !timedOut, now >= deadline {
+                timedOut = true
+                onTimeout()
+            }
+            // After the timeout a final write can still be stuck: it is checked until the body ends.
+            if progress.stalled(longerThan: stallTimeout, now: now) {
+                onStall()
+                return
+            }
+            try await Task.sleep(until: timedOut ? now.advanced(by: tick) : min(deadline, now.advanced(by: tick)), clock: clock)
+        }
+    }
+}
+
+/// Whether a watch response is waiting on a write, and since when (read by its watchdog and the store's overflow
+/// callback, written by the response body).
+final class WriteProgress: Sendable {
+    /// Nanoseconds since `origin` when the pending write began; -1 when no write is pending.
+    private let started = Atomic<Int64>(-1)
+    private let origin = ContinuousClock.now
+
+    func begin() { started.store(Self.nanoseconds(ContinuousClock.now - origin), ordering: .relaxed) }
+    func end() { started.store(-1, ordering: .relaxed) }
+    var isWriting: Bool { started.load(ordering: .relaxed) >= 0 }
+
+    func stalled(longerThan limit: Duration, now: ContinuousClock.Instant) -> Bool {
+        let began = started.load(ordering: .relaxed)
+        return began >= 0 && Self.nanoseconds(now - origin) - began > Self.nanoseconds(limit)
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds.saturatingMultiply(1_000_000_000).saturatingAdd(d.components.attoseconds / 1_000_000_000)
     }
 }
 
@@ -122,23 +205,28 @@ struct WatchEventEncoder: Sendable {
         self.include = include
     }
 
+    /// One line, built in the buffer that is written: the stored bytes are copied once.
     mutating func line(_ type: String, _ object: StoredObject) throws -> ByteBuffer {
-        var out: [UInt8] = Array("{\"object\":".utf8)
+        var out = ByteBuffer()
+        out.reserveCapacity(object.value.count + 40)
+        out.writeString("{\"object\":")
         if table {
             let decoded = view.present(try server.store.decode(object))
             let t = TableRenderer.table(view.definition, objects: [decoded], resourceVersion: decoded.resourceVersion, include: include,
                                         now: server.store.now, columns: !sentColumns)
             sentColumns = true
-            JSONWriter.write(t, into: &out)
+            out.writeBytes(JSONWriter.bytes(t))
         } else if view.converts {
-            JSONWriter.write(view.present(try server.store.decode(object)), into: &out)
+            out.writeBytes(JSONWriter.bytes(view.present(try server.store.decode(object))))
         } else {
-            out += object.value
+            out.writeBytes(object.value)
         }
-        out += Array(",\"type\":".utf8)
-        JSONWriter.writeString(type, into: &out)
-        out += Array("}\n".utf8)
-        return ByteBuffer(bytes: out)
+        out.writeString(",\"type\":")
+        var name: [UInt8] = []
+        JSONWriter.writeString(type, into: &name)
+        out.writeBytes(name)
+        out.writeString("}\n")
+        return out
     }
 
     func bookmark(_ revision: Int64) -> ByteBuffer {
