@@ -23,10 +23,14 @@ public enum StorageKeys {
     }
 
     /// Recomputes attributes from stored bytes (store recovery).
-    public static func indexer(scheme: Scheme) -> @Sendable (String, [UInt8]) -> ObjectAttributes {
+    /// Selector attributes of a stored value; throws when the value is not a JSON object (a corrupt record).
+    public static func indexer(scheme: Scheme) -> @Sendable (String, [UInt8]) throws -> ObjectAttributes {
         { key, value in
             let parts = key.split(separator: "/", maxSplits: 2).map(String.init)
-            guard parts.count >= 2, let object = try? JSONParser.parseValue(value) else { return ObjectAttributes() }
+            let object: JSONValue
+            do { object = try JSONParser.parseValue(value) } catch { throw CorruptRecord(key: key, reason: "\(error)") }
+            guard case .object = object else { throw CorruptRecord(key: key, reason: "not a JSON object") }
+            guard parts.count >= 2 else { return ObjectAttributes() }
             let group = parts[0] == "core" ? "" : parts[0]
             guard let d = scheme.storageDefinition(group: group, resource: parts[1]) else {
                 return ObjectAttributes(labels: object.labels, fields: ["metadata.name": object.name, "metadata.namespace": object.namespace])
@@ -34,4 +38,11 @@ public enum StorageKeys {
             return attributes(object, definition: d)
         }
     }
+}
+
+/// A stored value that cannot be read back as an object.
+public struct CorruptRecord: Error, CustomStringConvertible {
+    public var key: String
+    public var reason: String
+    public var description: String { "\(key): \(reason)" }
 }

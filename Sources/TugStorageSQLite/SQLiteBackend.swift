@@ -10,7 +10,8 @@ public import TugStorage
 /// appends the rows in a single transaction (`synchronous=FULL`: durable once acknowledged, even across `kill -9`
 /// or power loss), then publishes the batch. Many concurrent writers therefore share one fsync (group commit).
 public final class SQLiteBackend: MemoryStateBackend {
-    public typealias AttributeIndexer = @Sendable (_ key: String, _ value: [UInt8]) -> ObjectAttributes
+    /// Selector attributes of a stored value; throwing marks the record corrupt (it is skipped at recovery).
+    public typealias AttributeIndexer = @Sendable (_ key: String, _ value: [UInt8]) throws -> ObjectAttributes
 
     struct Pending {
         let operation: MemoryState.Operation
@@ -18,6 +19,9 @@ public final class SQLiteBackend: MemoryStateBackend {
     }
 
     public let state: MemoryState
+    /// Records found unreadable at start-up (key and reason): left on disk, kept out of every read.
+    public var corruptRecords: [(key: String, reason: String)] { corrupt.withLock { $0 } }
+    private let corrupt = Mutex<[(key: String, reason: String)]>([])
     let database: DatabaseQueue
     let logger: Logger
     private let pending = Mutex<(queue: [Pending], running: Bool)>(([], true))
@@ -61,12 +65,15 @@ public final class SQLiteBackend: MemoryStateBackend {
                 CREATE INDEX IF NOT EXISTS kine_name_index ON kine (name, id);
                 CREATE TABLE IF NOT EXISTS kine_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 """)
+            // A real write at every open: a store that cannot be written fails here, not at the first acknowledged
+            // write after the server said it was ready.
+            try db.execute(sql: "INSERT INTO kine_meta (key, value) VALUES ('schema', 1) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         }
     }
 
     /// Rebuilds current state: the newest row of each name, unless that row is a deletion.
     func recover(indexer: AttributeIndexer) throws {
-        let (objects, revision) = try database.read { db -> ([StoredObject], Int64) in
+        let (objects, corrupt, revision) = try database.read { db -> ([StoredObject], [(key: String, reason: String)], Int64) in
             let revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM kine") ?? 0
             let compacted = try Int64.fetchOne(db, sql: "SELECT value FROM kine_meta WHERE key = 'compact_rev'") ?? 0
             let rows = try Row.fetchAll(db, sql: """
@@ -74,16 +81,29 @@ public final class SQLiteBackend: MemoryStateBackend {
                 JOIN (SELECT name, MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
                 WHERE k.deleted = 0
                 """)
-            let objects = rows.map { row -> StoredObject in
+            var objects: [StoredObject] = []
+            var corrupt: [(key: String, reason: String)] = []
+            for row in rows {
                 let key: String = row["name"]
                 let value: Data = row["value"]
                 let bytes = [UInt8](value)
-                return StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes, attributes: indexer(key, bytes))
+                do {
+                    objects.append(StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes,
+                                                attributes: try indexer(key, bytes)))
+                } catch {
+                    corrupt.append((key, "\(error)"))
+                }
             }
-            return (objects, max(revision, compacted))
+            return (objects, corrupt, max(revision, compacted))
         }
+        // A corrupt record would be spliced as is into every LIST (malformed JSON for all clients): it is reported
+        // and kept out of memory, so the rest of the store serves normally. A write of the same name replaces it.
+        for record in corrupt {
+            logger.error("corrupt stored record skipped", metadata: ["key": "\(record.key)", "error": "\(record.reason)"])
+        }
+        self.corrupt.withLock { $0 = corrupt }
         state.restore(objects: objects, revision: revision)
-        logger.info("store recovered", metadata: ["objects": "\(objects.count)", "rv": "\(revision)"])
+        logger.info("store recovered", metadata: ["objects": "\(objects.count)", "corrupt": "\(corrupt.count)", "rv": "\(revision)"])
     }
 
     // MARK: Writes
