@@ -232,7 +232,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "tug", dependencies: ["CTugShim", "TugCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
+        .executableTarget(name: "tug", dependencies: ["CTugShim", "TugCLI", "TugOS", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
 
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),

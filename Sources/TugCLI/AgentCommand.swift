@@ -35,15 +35,14 @@ struct AgentCommand: TugSubcommand {
         try FileManager.default.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
         let lock: DataDirLock
         do { lock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
+        try ListenCheck.ensureFree(host: "0.0.0.0", port: node.agentPort, option: "--agent-port")
         let caPEM = try await Self.fetchCA(server: server, token: join)
         let client = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: join.description))
         let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: join.description, logger: logger)
         let informers = InformerFactory(client: client, logger: Logger(label: "tug.informers"))
         let proxy = ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers, runner: ProcessCommandRunner(),
                                  logger: Logger(label: "tug.proxy"))
-        let group = ServiceGroup(configuration: .init(services: [.init(service: informers), .init(service: proxy), .init(service: agent)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceGroup.runReportingFailure(ServiceGroup(configuration: .tug([informers, proxy, agent], logger: logger)))
         try await client.shutdown()
         withExtendedLifetime(lock) {}
     }

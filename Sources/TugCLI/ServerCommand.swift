@@ -58,6 +58,9 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Port of the built-in ingress controller's HTTPS listener on all addresses (0 disables it).")
     var ingressHttpsPort = 443
 
+    @Option(help: "Seconds a watch without timeoutSeconds lasts at least (it ends at a random time between one and two of these), as kube-apiserver's --min-request-timeout.")
+    var minRequestTimeout = 1800
+
     @OptionGroup var node: NodeOptions
 
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
@@ -72,6 +75,7 @@ struct ServerCommand: TugSubcommand {
         let logger = Logger(label: "tug.server")
         let started = ContinuousClock.now
 
+        guard minRequestTimeout > 0 else { throw CommandFailure("--min-request-timeout must be a positive number of seconds, got \(minRequestTimeout)") }
         let serviceNetwork: ServiceNetwork
         do { serviceNetwork = try ServiceNetwork(cidr: serviceCidr) } catch { throw CommandFailure(error.description) }
         let fm = FileManager.default
@@ -85,14 +89,31 @@ struct ServerCommand: TugSubcommand {
             try fm.createDirectory(atPath: "\(dataDir)/agent", withIntermediateDirectories: true)
             do { agentLock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
         }
+        try ListenCheck.ensureWritable("\(dataDir)/server/db")
+        try ListenCheck.ensureFree(host: bindAddress, port: httpsPort, option: "--https-port")
+        if !disableAgent { try ListenCheck.ensureFree(host: "0.0.0.0", port: node.agentPort, option: "--agent-port") }
+        try ListenCheck.ensureFree(host: "0.0.0.0", port: ingressHttpPort, option: "--ingress-http-port")
+        try ListenCheck.ensureFree(host: "0.0.0.0", port: ingressHttpsPort, option: "--ingress-https-port")
         var advertised = advertiseAddress ?? node.nodeIP
         if advertised == nil { advertised = await NodeAddress.defaultIPv4() }
         let advertise = advertised ?? (bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress)
-        let credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls",
+        let credentials: ClusterCredentials
+        do {
+            credentials = try ClusterCredentials.loadOrCreate(directory: "\(dataDir)/server/tls",
                                                               hosts: [bindAddress, advertise, ProcessInfo.processInfo.hostName, serviceNetwork.kubernetesIP].filter { $0 != "0.0.0.0" })
+        } catch {
+            throw CommandFailure("cannot load or create the cluster credentials in \(dataDir)/server/tls: \(error)")
+        }
         let scheme = Scheme.builtIn
-        let backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
+        let backend: SQLiteBackend
+        do {
+            backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
                                         indexer: StorageKeys.indexer(scheme: scheme))
+        } catch {
+            throw CommandFailure("cannot open the store \(dataDir)/server/db/state.db: \(error)")
+        }
+        // Already logged one by one; counted for /metrics, listed by `tug doctor --data-dir`.
+        Gauge(label: "tug_storage_corrupt_records").record(backend.corruptRecords.count)
         let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork)
 
         let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
@@ -109,8 +130,15 @@ struct ServerCommand: TugSubcommand {
             throw CommandFailure("cluster DNS cannot listen on \(advertise):\(clusterDnsPort) (UDP and TCP): \(error); choose another --cluster-dns-port")
         }
         let bootstrapped = ReadinessFlag()
-        let server = try APIServer(store: store, configuration: .init(bindAddress: bindAddress, port: httpsPort, credentials: credentials),
-                               logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
+        var apiConfiguration = APIServer.Configuration(bindAddress: bindAddress, port: httpsPort, credentials: credentials)
+        apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
+        let server: APIServer
+        do {
+            server = try APIServer(store: store, configuration: apiConfiguration,
+                                   logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
+        } catch {
+            throw CommandFailure("the cluster credentials in \(dataDir)/server/tls are unusable: \(error)")
+        }
         let port = httpsPort
         let address = bindAddress
         let listening = Gate()
@@ -125,24 +153,23 @@ struct ServerCommand: TugSubcommand {
         let controllerClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken))
         // One watch per resource for the scheduler and all controllers.
         let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: informers),
-            .init(service: dns),
-            .init(service: ClusterDNS(resolver: resolver, informers: informers)),
-            .init(service: NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
-                                                   gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period"))),
-        ] + ControllerManager.services(client: controllerClient, informers: informers).map { .init(service: $0) }
+        var services: [any Service] = [
+            informers,
+            dns,
+            ClusterDNS(resolver: resolver, informers: informers),
+            NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
+                                    gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period")),
+        ] + ControllerManager.services(client: controllerClient, informers: informers)
         let ingressEnabled = ingressHttpPort != 0 || ingressHttpsPort != 0
         if ingressEnabled {
             let identity = try AgentCertificate.selfSigned(hostname: "ingress.local")
             var ingress = IngressController.Configuration(address: advertise, defaultCertificatePEM: identity.certificatePEM, defaultKeyPEM: identity.keyPEM)
             ingress.httpPort = ingressHttpPort
             ingress.httpsPort = ingressHttpsPort
-            services.append(.init(service: IngressController(configuration: ingress, client: controllerClient, informers: informers,
-                                                             logger: Logger(label: "tug.ingress"))))
+            services.append(IngressController(configuration: ingress, client: controllerClient, informers: informers, logger: Logger(label: "tug.ingress")))
         }
         if !disableScheduler {
-            services.insert(.init(service: Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler"))), at: 1)
+            services.insert(Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler")), at: 1)
         }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
@@ -150,37 +177,29 @@ struct ServerCommand: TugSubcommand {
             if agentConfiguration.clusterDNS.isEmpty { agentConfiguration.clusterDNS = [serviceNetwork.dnsIP] }
             let agent = NodeAgent(configuration: agentConfiguration, client: client, endpointToken: credentials.nodeToken,
                                   logger: Logger(label: "tug.agent"))
-            services.append(.init(service: agent))
-            services.append(.init(service: ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
-                                                        runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy"))))
+            services.append(agent)
+            services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
+                                         runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy")))
         }
-        var groupConfiguration = ServiceGroupConfiguration(
-            // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
-            services: [
-                .init(service: StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
-                                            ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped)),
-                .init(service: NamespaceLifecycle(store: store)),
-                .init(service: NamespaceDefaults.serviceAccounts(store: store)),
-                .init(service: NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM)),
-                .init(service: WatchProgressNotifier(backend: backend)),
-                // Closes the in-process clients once the API server has ended their watches.
-                .init(service: ShutdownHook {
-                    try? await agentClient?.shutdown()
-                    try? await controllerClient.shutdown()
-                }),
-                .init(service: app),
-                // Ends open watches, followed logs and exec sessions so the API server's shutdown does not wait on them.
-                .init(service: ShutdownHook { server.closeStreams() }),
-            ] + services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        // A service that does not finish its graceful shutdown in time is cancelled (and named in the log) rather
-        // than holding the process: acknowledged writes are already on disk.
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
-        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
+        let groupConfiguration = ServiceGroupConfiguration.tug([
+            StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
+                         ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped),
+            NamespaceLifecycle(store: store),
+            NamespaceDefaults.serviceAccounts(store: store),
+            NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM),
+            WatchProgressNotifier(backend: backend),
+            // Closes the in-process clients once the API server has ended their watches.
+            ShutdownHook {
+                try? await agentClient?.shutdown()
+                try? await controllerClient.shutdown()
+            },
+            app,
+            // Ends open watches, followed logs and exec sessions so the API server's shutdown does not wait on them.
+            ShutdownHook { server.closeStreams() },
+        ] + services, logger: logger)
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await group.run()
+        try await ServiceGroup.runReportingFailure(group)
         await server.shutdown()
         withExtendedLifetime((lock, agentLock)) {}
         logger.info("tug server stopped")

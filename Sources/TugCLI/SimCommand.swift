@@ -46,9 +46,7 @@ struct SimNodesCommand: TugSubcommand {
         configuration.memory = memory
         let informers = InformerFactory(client: client, logger: Logger(label: "tug.sim.informers"))
         let nodes = HollowNodes(client: client, informers: informers, configuration: configuration, logger: Logger(label: "tug.sim"))
-        let group = ServiceGroup(configuration: .init(services: [.init(service: informers), .init(service: nodes)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tug.sim")))
-        try await group.run()
+        try await ServiceGroup.runReportingFailure(ServiceGroup(configuration: .tug([informers, nodes], logger: Logger(label: "tug.sim"))))
         try? await client.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 public import TugAPIMachinery
 import TugClient
@@ -25,7 +26,7 @@ public final class Informer: Sendable {
     public let resource: APIResource
     public let store = IndexedStore()
     private let handlers = Mutex<[Handler]>([])
-    private let sync = Mutex<(synced: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let sync = Mutex<(synced: Bool, waiters: [UUID: CheckedContinuation<Void, Never>])>((false, [:]))
 
     init(resource: APIResource) {
         self.resource = resource
@@ -44,13 +45,20 @@ public final class Informer: Sendable {
 
     /// Returns once the first list has been applied (or at once if the task is cancelled).
     public func waitForSync() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = sync.withLock { state -> Bool in
-                if state.synced { return true }
-                state.waiters.append(continuation)
-                return false
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = sync.withLock { state -> Bool in
+                    if state.synced || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            // A server whose API never came up still shuts down: nothing waits for a sync that cannot happen.
+            let waiter = sync.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 
@@ -80,8 +88,8 @@ public final class Informer: Sendable {
         if case .replace = event {
             let waiters = sync.withLock { state in
                 state.synced = true
-                defer { state.waiters = [] }
-                return state.waiters
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
             }
             waiters.forEach { $0.resume() }
         }
