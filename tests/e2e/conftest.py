@@ -121,8 +121,25 @@ class Server:
             self.log.close()
         return self.proc.returncode if self.proc else None
 
+    def crashes(self):
+        """Crash reports in the server's log: a crash anywhere is a bug, whatever the test asserted."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if "Fatal error" in line or "Program crashed" in line]
+
     def cleanup(self):
         self.stop()
+        crashes, log = self.crashes(), self.tail()
+        try:
+            self._remove()
+        finally:
+            if crashes:
+                raise AssertionError(f"tug server crashed: {crashes[:3]}\n{log}")
+
+    def _remove(self):
         if self.agent and os.path.isdir(self.data_dir):
             result = subprocess.run([TUG, "reset", "--data-dir", self.data_dir], capture_output=True, text=True, timeout=300)
             if result.returncode != 0:
