@@ -133,6 +133,28 @@ def test_volumes_env_and_security_context(node, pod_namespace):
     assert node.kubectl("logs", "vols", "-n", pod_namespace, "-c", "init").stdout == ""
 
 
+def test_resource_field_divisor_zero(node, pod_namespace):
+    """client-go sends an unset divisor as "0": it means 1 (it divided by zero in the agent and killed the server,
+    again at every restart). The Python client sends it exactly so."""
+    from kubernetes import client, config
+    api = config.new_client_from_config(config_file=node.kubeconfig)
+    ref = lambda resource: client.V1ResourceFieldSelector(resource=resource, container_name="main", divisor="0")
+    spec = client.V1PodSpec(restart_policy="Never", containers=[client.V1Container(
+        name="main", image="busybox", command=["sh", "-c", "echo $CPU $MEM; cat /info/cpu; echo"],
+        resources=client.V1ResourceRequirements(limits={"cpu": "1500m", "memory": "64Mi"}),
+        env=[client.V1EnvVar(name="CPU", value_from=client.V1EnvVarSource(resource_field_ref=ref("limits.cpu"))),
+             client.V1EnvVar(name="MEM", value_from=client.V1EnvVarSource(resource_field_ref=ref("limits.memory")))],
+        volume_mounts=[client.V1VolumeMount(name="info", mount_path="/info")])],
+        volumes=[client.V1Volume(name="info", downward_api=client.V1DownwardAPIVolumeSource(
+            items=[client.V1DownwardAPIVolumeFile(path="cpu", resource_field_ref=ref("limits.cpu"))]))])
+    client.CoreV1Api(api).create_namespaced_pod(pod_namespace, client.V1Pod(metadata=client.V1ObjectMeta(name="divisor"), spec=spec))
+    stored = json.loads(node.kubectl("get", "pod", "divisor", "-n", pod_namespace, "-o", "json").stdout)
+    assert stored["spec"]["containers"][0]["env"][0]["valueFrom"]["resourceFieldRef"]["divisor"] == "0"
+    wait_pod(node, pod_namespace, "divisor", lambda p: p["status"].get("phase") == "Succeeded", 30, "Succeeded")
+    assert node.kubectl("logs", "divisor", "-n", pod_namespace).stdout.split() == ["2", str(64 << 20), "2"]
+    assert node.proc.poll() is None
+
+
 def test_readiness_and_liveness_probes(node, pod_namespace):
     apply(node, pod_namespace, """
         apiVersion: v1
