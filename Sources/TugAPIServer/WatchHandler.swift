@@ -29,7 +29,7 @@ extension APIServer {
         let contentType = table ? TableRenderer.contentType : Responses.jsonType
         let include = TableRenderer.IncludeObject(rawValue: query["includeObject"] ?? "") ?? .metadata
         let bookmarks = query.bool("allowWatchBookmarks")
-        let opened = try openWatch(view, namespace: namespace, after: after)
+        let opened = try openWatch(view, namespace: namespace, after: after, fields: fields)
         guard case .stream(let stream, let initial) = opened else {
             guard case .expired(let error) = opened else { throw StatusError.internalError("watch failed to open") }
             var line = JSONWriter.bytes(["type": "ERROR", "object": error.status])
@@ -179,9 +179,9 @@ enum OpenedWatch {
 }
 
 extension APIServer {
-    func openWatch(_ view: ObjectView, namespace: String?, after: Int64?) throws -> OpenedWatch {
+    func openWatch(_ view: ObjectView, namespace: String?, after: Int64?, fields: FieldSelector) throws -> OpenedWatch {
         do {
-            let (stream, initial) = try store.watch(view.storage, namespace: namespace, after: after)
+            let (stream, initial) = try store.watch(view.storage, namespace: namespace, after: after, fields: fields)
             return .stream(stream, initial)
         } catch {
             if error.code == 410 { return .expired(error) }

@@ -107,7 +107,7 @@ struct ServerCommand: TugSubcommand {
         let scheme = Scheme.builtIn
         let backend: SQLiteBackend
         do {
-            backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", logger: Logger(label: "tug.storage"),
+            backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", indexedFields: StorageKeys.indexedFields, logger: Logger(label: "tug.storage"),
                                         indexer: StorageKeys.indexer(scheme: scheme))
         } catch {
             throw CommandFailure("cannot open the store \(dataDir)/server/db/state.db: \(error)")

@@ -55,7 +55,7 @@ public final class ObjectStore: Sendable {
 
     public func list(_ d: ResourceDefinition, namespace: String?, labels: LabelSelector, fields: FieldSelector,
                      limit: Int? = nil, continueToken: String? = nil) throws(StatusError) -> ListResult {
-        let (all, revision) = backend.list(prefix: StorageKeys.prefix(d, namespace: namespace))
+        let (all, revision) = current(prefix: StorageKeys.prefix(d, namespace: namespace), fields: fields)
         var startAfter: String?
         if let continueToken, !continueToken.isEmpty {
             guard let decoded = ContinueToken.decode(continueToken) else {
@@ -79,11 +79,24 @@ public final class ObjectStore: Sendable {
         return ListResult(items: items, revision: revision, continueToken: next, remaining: remaining > 0 ? remaining : nil)
     }
 
-    public func watch(_ d: ResourceDefinition, namespace: String?, after revision: Int64?) throws(StatusError) -> (WatchStream, [StoredObject]) {
+    /// The objects under `prefix`, read from a field index when `fields` selects an indexed field by equality (the
+    /// selector is still applied in full by the caller).
+    func current(prefix: String, fields: FieldSelector) -> (items: [StoredObject], revision: Int64) {
+        for r in fields.requirements where !r.negated {
+            if let indexed = backend.list(prefix: prefix, field: r.field, value: r.value) { return indexed }
+        }
+        return backend.list(prefix: prefix)
+    }
+
+    /// A watch of the objects under the definition (and namespace); with `fields`, its first equality is the
+    /// watch's trigger, so the store hands it only the events that can match (the caller filters in full).
+    public func watch(_ d: ResourceDefinition, namespace: String?, after revision: Int64?,
+                      fields: FieldSelector = FieldSelector()) throws(StatusError) -> (WatchStream, [StoredObject]) {
         let prefix = StorageKeys.prefix(d, namespace: namespace)
+        let trigger = fields.requirements.first { !$0.negated }.map { WatchTrigger(field: $0.field, value: $0.value) }
         if let revision {
             do {
-                return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000), [])
+                return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000, trigger: trigger), [])
             } catch let StorageError.compacted(requested, compacted) {
                 throw .expired("too old resource version: \(requested) (\(compacted))")
             } catch {
@@ -91,9 +104,9 @@ public final class ObjectStore: Sendable {
             }
         }
         // No revision: the current state as synthetic ADDED events, then changes after it.
-        let (items, current) = backend.list(prefix: prefix)
+        let (items, listed) = current(prefix: prefix, fields: fields)
         do {
-            return (try backend.watch(prefix: prefix, after: current, bufferLimit: 10_000), items)
+            return (try backend.watch(prefix: prefix, after: listed, bufferLimit: 10_000, trigger: trigger), items)
         } catch {
             throw .internalError("\(error)")
         }

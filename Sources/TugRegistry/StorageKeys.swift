@@ -15,6 +15,10 @@ public enum StorageKeys {
     }
 
     /// The selector attributes of an object: labels plus `metadata.name`, `metadata.namespace` and per-kind fields.
+    /// The selectable fields the store indexes, as kube's watch cache does: an agent lists and watches its own pods,
+    /// and event lookups name their object, so both cost what they return rather than a scan of the whole resource.
+    public static let indexedFields: Set<String> = ["spec.nodeName", "involvedObject.uid", "involvedObject.name"]
+
     public static func attributes(_ object: JSONValue, definition: ResourceDefinition) -> ObjectAttributes {
         var fields = definition.strategy.selectableFields(object)
         fields["metadata.name"] = object.name
@@ -22,8 +26,8 @@ public enum StorageKeys {
         return ObjectAttributes(labels: object.labels, fields: fields)
     }
 
-    /// Recomputes attributes from stored bytes (store recovery).
-    /// Selector attributes of a stored value; throws when the value is not a JSON object (a corrupt record).
+    /// Selector attributes recomputed from stored bytes (store recovery); throws when the value is not a JSON object
+    /// (a corrupt record).
     public static func indexer(scheme: Scheme) -> @Sendable (String, [UInt8]) throws -> ObjectAttributes {
         { key, value in
             let parts = key.split(separator: "/", maxSplits: 2).map(String.init)

@@ -7,6 +7,7 @@ import Synchronization
 public final class MemoryState: Sendable {
     struct Watcher {
         let prefix: String
+        let trigger: WatchTrigger?
         let continuation: AsyncStream<WatchStream.Element>.Continuation
         let budget: WatchBudget
 
@@ -32,25 +33,30 @@ public final class MemoryState: Sendable {
         var historyStart = 0
         /// Oldest revision a watch may start after (events after it are all in `history`).
         var compacted: Int64 = 0
-        var watchers: [Int: Watcher] = [:]
+        var watchers = WatcherRegistry()
         var nextWatcherID = 0
+        var index: FieldIndex
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let historyLimit: Int
     /// The most bytes of stored values one watcher may have queued and unread (events share the stored bytes with
     /// history, but a queue outliving the history keeps them alive).
     let watcherByteLimit: Int
 
-    public init(historyLimit: Int = 50_000, watcherByteLimit: Int = 32 << 20) {
+    /// `indexedFields`: selectable fields whose values LIST can look up without a scan (see `list(prefix:field:value:)`).
+    public init(historyLimit: Int = 50_000, watcherByteLimit: Int = 32 << 20, indexedFields: Set<String> = []) {
         self.historyLimit = historyLimit
         self.watcherByteLimit = watcherByteLimit
+        state = Mutex(State(index: FieldIndex(fields: indexedFields)))
     }
 
     /// Loads state recovered from disk; history starts empty, so watches from older revisions get 410.
     public func restore(objects: [StoredObject], revision: Int64) {
         state.withLock { s in
             s.objects = Dictionary(objects.map { ($0.key, $0) }, uniquingKeysWith: { a, b in a.revision > b.revision ? a : b })
+            s.index.removeAll()
+            for object in s.objects.values { s.index.insert(object) }
             s.sortedKeys = nil
             s.revision = revision
             s.compacted = revision
@@ -79,6 +85,19 @@ public final class MemoryState: Sendable {
                 i += 1
             }
             return (items, s.revision)
+        }
+    }
+
+    /// Whether `list(prefix:field:value:)` can answer for `field` from its index.
+    public func indexes(_ field: String) -> Bool { state.withLock { $0.index.covers(field) } }
+
+    /// Objects under `prefix` whose `field` is `value`, sorted by key, from the index: the cost is what it returns.
+    /// Nil when `field` is not indexed.
+    public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {
+        state.withLock { s in
+            guard s.index.covers(field) else { return nil }
+            let keys = s.index.keys(field, value).filter { $0.hasPrefix(prefix) }.sorted()
+            return (keys.compactMap { s.objects[$0] }, s.revision)
         }
     }
 
@@ -152,20 +171,23 @@ public final class MemoryState: Sendable {
                 switch event.type {
                 case .added:
                     s.objects[event.object.key] = event.object
+                    s.index.insert(event.object)
                     s.sortedKeys = nil
                 case .modified:
                     s.objects[event.object.key] = event.object
+                    s.index.update(from: event.previous, to: event.object)
                 case .deleted:
-                    s.objects.removeValue(forKey: event.object.key)
+                    if let old = s.objects.removeValue(forKey: event.object.key) { s.index.remove(old) }
                     s.sortedKeys = nil
                 }
                 s.revision = max(s.revision, event.object.revision)
                 s.history.append(event)
-                for (id, watcher) in s.watchers where event.object.key.hasPrefix(watcher.prefix) {
-                    if !watcher.offer(event) {
-                        s.watchers.removeValue(forKey: id)
-                        overflowed.append(watcher)
-                    }
+                var behind: [Int] = []
+                s.watchers.interested(in: event) { id, watcher in
+                    if !watcher.offer(event) { behind.append(id) }
+                }
+                for id in behind {
+                    if let watcher = s.watchers.remove(id) { overflowed.append(watcher) }
                 }
             }
             // Trim history in chunks so appends stay amortised O(1).
@@ -184,19 +206,21 @@ public final class MemoryState: Sendable {
         for watcher in overflowed { watcher.endTooSlow() }
     }
 
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
+    /// Events under `prefix` after `revision`; with a `trigger`, only events whose object has (or had) its value.
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger? = nil) throws -> WatchStream {
         let (stream, continuation) = AsyncStream<WatchStream.Element>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         let budget = WatchBudget(byteLimit: watcherByteLimit)
-        let watcher = Watcher(prefix: prefix, continuation: continuation, budget: budget)
+        let watcher = Watcher(prefix: prefix, trigger: trigger, continuation: continuation, budget: budget)
         let id: Int? = try state.withLock { s in
             if revision < s.compacted { throw StorageError.compacted(requested: revision, compacted: s.compacted) }
             // A replay that overflows the buffer is too slow from the start: it is never registered.
             for event in s.history[s.historyStart...] where event.object.revision > revision && event.object.key.hasPrefix(prefix) {
+                if let trigger, !Self.concerns(event, trigger) { continue }
                 if !watcher.offer(event) { return nil }
             }
             let id = s.nextWatcherID
             s.nextWatcherID += 1
-            s.watchers[id] = watcher
+            s.watchers.insert(id, watcher)
             return id
         }
         guard let id else {
@@ -206,7 +230,7 @@ public final class MemoryState: Sendable {
         // Never called under the state lock: it takes the lock, and `finish()` calls it back through `onTermination`.
         let cancel: @Sendable () -> Void = { [weak self] in
             guard let self else { return }
-            let removed = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+            let removed = self.state.withLock { $0.watchers.remove(id) }
             removed?.continuation.finish()
         }
         continuation.onTermination = { _ in cancel() }
@@ -216,17 +240,19 @@ public final class MemoryState: Sendable {
     /// Tells every watcher the current revision. Sent under the lock, so it is ordered after every event it covers.
     public func notifyProgress() {
         state.withLock { s in
-            for watcher in s.watchers.values { watcher.continuation.yield(.progress(s.revision)) }
+            let revision = s.revision
+            s.watchers.forEach { $0.continuation.yield(.progress(revision)) }
         }
     }
 
     /// Ends every watch (server shutdown).
     public func closeWatchers() {
-        let watchers = state.withLock { s -> [Watcher] in
-            let all = Array(s.watchers.values)
-            s.watchers.removeAll()
-            return all
-        }
+        let watchers = state.withLock { s -> [Watcher] in s.watchers.removeAll() }
         for w in watchers { w.continuation.finish() }
+    }
+
+    static func concerns(_ event: StorageEvent, _ trigger: WatchTrigger) -> Bool {
+        (event.object.attributes.fields[trigger.field] ?? "") == trigger.value
+            || event.previous.map { ($0.attributes.fields[trigger.field] ?? "") == trigger.value } ?? false
     }
 }

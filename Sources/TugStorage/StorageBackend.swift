@@ -15,7 +15,9 @@ public protocol StorageBackend: Sendable {
     func list(prefix: String) -> (items: [StoredObject], revision: Int64)
     /// Events for keys under `prefix` with revision > `revision`, in order; throws `StorageError.compacted` when
     /// `revision` is older than the retained history.
-    func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream
+    func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream
+    /// Objects under `prefix` whose selectable `field` is `value`, from an index; nil when `field` is not indexed.
+    func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)?
     var currentRevision: Int64 { get }
     var compactedRevision: Int64 { get }
     /// Sends every open watch a progress notification with the current revision.
@@ -75,10 +77,19 @@ public protocol MemoryStateBackend: StorageBackend {
 extension MemoryStateBackend {
     public func get(key: String) -> StoredObject? { state.get(key: key) }
     public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
-        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit)
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream {
+        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: trigger)
+    }
+    public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {
+        state.list(prefix: prefix, field: field, value: value)
     }
     public var currentRevision: Int64 { state.currentRevision }
     public var compactedRevision: Int64 { state.compactedRevision }
     public func notifyProgress() { state.notifyProgress() }
+}
+
+extension StorageBackend {
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
+        try watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: nil)
+    }
 }

@@ -20,8 +20,8 @@ public final class SQLiteBackend: MemoryStateBackend {
 
     public let state: MemoryState
     /// Records found unreadable at start-up (key and reason): left on disk, kept out of every read.
-    public var corruptRecords: [(key: String, reason: String)] { corrupt.withLock { $0 } }
-    private let corrupt = Mutex<[(key: String, reason: String)]>([])
+    public var corruptRecords: [CorruptRecord] { corrupt.withLock { $0 } }
+    private let corrupt = Mutex<[CorruptRecord]>([])
     let database: DatabaseQueue
     let logger: Logger
     private let pending = Mutex<(queue: [Pending], running: Bool)>(([], true))
@@ -33,7 +33,7 @@ public final class SQLiteBackend: MemoryStateBackend {
     let maxBatch = 2048
 
     public init(path: String, historyLimit: Int = 50_000, compactEvery: Int = 10_000, keepRevisions: Int64 = 1_000,
-                logger: Logger = Logger(label: "tug.storage.sqlite"), indexer: AttributeIndexer) throws {
+                indexedFields: Set<String> = [], logger: Logger = Logger(label: "tug.storage.sqlite"), indexer: AttributeIndexer) throws {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode=WAL")
@@ -44,7 +44,7 @@ public final class SQLiteBackend: MemoryStateBackend {
         self.logger = logger
         self.compactEvery = compactEvery
         self.keepRevisions = keepRevisions
-        state = MemoryState(historyLimit: historyLimit)
+        state = MemoryState(historyLimit: historyLimit, indexedFields: indexedFields)
         (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         try migrate()
         try recover(indexer: indexer)
@@ -73,29 +73,7 @@ public final class SQLiteBackend: MemoryStateBackend {
 
     /// Rebuilds current state: the newest row of each name, unless that row is a deletion.
     func recover(indexer: AttributeIndexer) throws {
-        let (objects, corrupt, revision) = try database.read { db -> ([StoredObject], [(key: String, reason: String)], Int64) in
-            let revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM kine") ?? 0
-            let compacted = try Int64.fetchOne(db, sql: "SELECT value FROM kine_meta WHERE key = 'compact_rev'") ?? 0
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT k.id, k.name, k.create_revision, k.value FROM kine k
-                JOIN (SELECT name, MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
-                WHERE k.deleted = 0
-                """)
-            var objects: [StoredObject] = []
-            var corrupt: [(key: String, reason: String)] = []
-            for row in rows {
-                let key: String = row["name"]
-                let value: Data = row["value"]
-                let bytes = [UInt8](value)
-                do {
-                    objects.append(StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes,
-                                                attributes: try indexer(key, bytes)))
-                } catch {
-                    corrupt.append((key, "\(error)"))
-                }
-            }
-            return (objects, corrupt, max(revision, compacted))
-        }
+        let (objects, corrupt, revision) = try database.read { db in try Self.current(db, indexer: indexer) }
         // A corrupt record would be spliced as is into every LIST (malformed JSON for all clients): it is reported
         // and kept out of memory, so the rest of the store serves normally. A write of the same name replaces it.
         for record in corrupt {
@@ -104,6 +82,44 @@ public final class SQLiteBackend: MemoryStateBackend {
         self.corrupt.withLock { $0 = corrupt }
         state.restore(objects: objects, revision: revision)
         logger.info("store recovered", metadata: ["objects": "\(objects.count)", "corrupt": "\(corrupt.count)", "rv": "\(revision)"])
+    }
+
+    /// A record that cannot be read back: its key and why.
+    public typealias CorruptRecord = (key: String, reason: String)
+
+    /// The newest row of each name, unless that row is a deletion, split into readable objects and corrupt records;
+    /// with the store's revision.
+    static func current(_ db: Database, indexer: AttributeIndexer) throws -> ([StoredObject], [CorruptRecord], Int64) {
+        let revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM kine") ?? 0
+        let compacted = try Int64.fetchOne(db, sql: "SELECT value FROM kine_meta WHERE key = 'compact_rev'") ?? 0
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT k.id, k.name, k.create_revision, k.value FROM kine k
+            JOIN (SELECT name, MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id
+            WHERE k.deleted = 0
+            """)
+        var objects: [StoredObject] = []
+        var corrupt: [CorruptRecord] = []
+        for row in rows {
+            let key: String = row["name"]
+            let value: Data = row["value"]
+            let bytes = [UInt8](value)
+            do {
+                objects.append(StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes,
+                                            attributes: try indexer(key, bytes)))
+            } catch {
+                corrupt.append((key, "\(error)"))
+            }
+        }
+        return (objects, corrupt, max(revision, compacted))
+    }
+
+    /// The corrupt records of the store at `path`, read without writing (`tug doctor`, also while a server runs).
+    public static func corruptRecords(path: String, indexer: AttributeIndexer) throws -> [CorruptRecord] {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        let database = try DatabaseQueue(path: path, configuration: config)
+        return try database.read { db in try current(db, indexer: indexer).1 }
     }
 
     // MARK: Writes

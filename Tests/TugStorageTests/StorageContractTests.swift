@@ -199,3 +199,53 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         }
     }
 }
+
+/// The field index and watch triggers: what an agent's LIST and WATCH of its node's pods read.
+@Suite struct FieldIndexTests {
+    static func on(_ node: String) -> ObjectAttributes { ObjectAttributes(fields: ["spec.nodeName": node]) }
+
+    @Test func listAndWatchByNode() async throws {
+        let store = InMemoryBackend(indexedFields: ["spec.nodeName"])
+        let a = try await store.create(key: "/pods/ns/a", attributes: Self.on("n1"), encode: bytes("a"))
+        let b = try await store.create(key: "/pods/ns/b", attributes: Self.on("n2"), encode: bytes("b"))
+        _ = try await store.create(key: "/pods/ns/c", attributes: Self.on("n1"), encode: bytes("c"))
+        _ = try await store.create(key: "/other/x", attributes: Self.on("n1"), encode: bytes("x"))
+        #expect(store.list(prefix: "/pods/", field: "spec.nodeName", value: "n1")?.items.map(\.key) == ["/pods/ns/a", "/pods/ns/c"])
+        #expect(store.list(prefix: "/pods/", field: "metadata.name", value: "a") == nil)
+
+        let stream = try store.watch(prefix: "/pods/", after: store.currentRevision, bufferLimit: 100,
+                                     trigger: WatchTrigger(field: "spec.nodeName", value: "n1"))
+        _ = try await store.update(key: "/pods/ns/b", expectedRevision: b.revision, attributes: Self.on("n1"), encode: bytes("b2"))  // moves in
+        _ = try await store.update(key: "/pods/ns/a", expectedRevision: a.revision, attributes: Self.on("n2"), encode: bytes("a2"))  // moves out
+        _ = try await store.create(key: "/pods/ns/d", attributes: Self.on("n3"), encode: bytes("d"))                                // not ours
+        _ = try await store.create(key: "/other/y", attributes: Self.on("n1"), encode: bytes("y"))                                  // other prefix
+        _ = try await store.delete(key: "/pods/ns/c", expectedRevision: nil, encode: bytes("c-gone"))
+        var seen: [String] = []
+        for await element in stream {
+            guard case .event(let event) = element else { continue }
+            seen.append(event.object.key)
+            if seen.count == 3 { break }
+        }
+        stream.cancel()
+        #expect(seen == ["/pods/ns/b", "/pods/ns/a", "/pods/ns/c"])
+        #expect(store.list(prefix: "/pods/", field: "spec.nodeName", value: "n1")?.items.map(\.key) == ["/pods/ns/b"])
+        #expect(store.list(prefix: "/pods/", field: "spec.nodeName", value: "n2")?.items.map(\.key) == ["/pods/ns/a"])
+    }
+
+    @Test func indexIsRebuiltOnRecovery() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-index-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let indexer: SQLiteBackend.AttributeIndexer = { _, value in Self.on(String(decoding: value, as: UTF8.self).components(separatedBy: "@")[0]) }
+        let store = try SQLiteBackend(path: "\(dir)/state.db", indexedFields: ["spec.nodeName"], indexer: indexer)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            _ = try await store.create(key: "/pods/a", attributes: Self.on("n1"), encode: bytes("n1"))
+            _ = try await store.create(key: "/pods/b", attributes: Self.on("n2"), encode: bytes("n2"))
+            store.shutdown()
+            try await group.waitForAll()
+        }
+        let reopened = try SQLiteBackend(path: "\(dir)/state.db", indexedFields: ["spec.nodeName"], indexer: indexer)
+        #expect(reopened.list(prefix: "/pods/", field: "spec.nodeName", value: "n2")?.items.map(\.key) == ["/pods/b"])
+    }
+}
