@@ -10,6 +10,13 @@ public struct HostDoctor: Sendable {
         public var detail: String
         /// How to fix it (empty when ok).
         public var fix: String
+
+        public init(check: String, ok: Bool, detail: String, fix: String) {
+            self.check = check
+            self.ok = ok
+            self.detail = detail
+            self.fix = fix
+        }
     }
 
     let host: any HostInspector
