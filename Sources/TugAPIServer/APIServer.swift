@@ -36,6 +36,8 @@ public final class APIServer: Sendable {
         public var maxBodyBytes = 3 * 1024 * 1024
         /// kube-apiserver's `--min-request-timeout`: a watch without `timeoutSeconds` lasts between one and two of these.
         public var minRequestTimeoutSeconds = 1800
+        /// How long a new connection may take to deliver its first request (TLS handshake included).
+        public var requestHeaderTimeoutSeconds = 32
         /// How long a watch write may wait on a client that does not read before its connection is closed.
         public var watchStallTimeout: Duration = .seconds(30)
 
@@ -84,14 +86,20 @@ public final class APIServer: Sendable {
         // Do not wait 5 s (the default) for a close_notify from clients that already went away.
         tls.shutdownTimeout = .milliseconds(500)
         // pods/exec and pods/attach upgrade to WebSocket (see PodStreams); everything else is plain HTTP/1.1.
-        let server: HTTPServerBuilder = .http1WebSocketUpgrade(
-            configuration: .init(http1: .init(idleTimeout: .seconds(3600)), ws: .init(maxFrameSize: 1 << 20))
-        ) { [self] head, _, _ in
-            await self.streamUpgrade(head)
+        // An idle keep-alive connection closes after 90 s (a watch or a streamed log is a request in progress, not
+        // idle); one that never sends its first request closes after the header timeout.
+        let http = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(90)), ws: .init(maxFrameSize: 1 << 20))
+        let firstRequest = TimeAmount.seconds(Int64(configuration.requestHeaderTimeoutSeconds))
+        let serverTLS = tls
+        let server = HTTPServerBuilder { [self] responder in
+            let upgrade = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: http) { head, _, _ in
+                await self.streamUpgrade(head)
+            }
+            return FirstRequestDeadline(base: try TLSChannel(upgrade, tlsConfiguration: serverTLS), timeout: firstRequest)
         }
         return Application(
             responder: responder(),
-            server: try .tls(server, tlsConfiguration: tls),
+            server: server,
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

@@ -283,14 +283,23 @@ def test_corrupt_record_is_reported_and_skipped(tmp_path):
         s.cleanup()
 
 
-def test_sigterm_with_2000_open_watches():
+def test_sigterm_with_2000_open_watches_and_silent_connections():
+    """SIGTERM ends 2,000 open watches, connections that never sent a request (plain TCP, or TLS without a request)
+    and one trickling its header, within the 10 s grace period: such connections held the shutdown until it was
+    cancelled, before a connection had to bring its first request within the header timeout."""
     s = Server().start()
     try:
         watches = [open_watch(s, "/api/v1/configmaps?watch=1") for _ in range(2000)]
-        # Within the grace period (10 s) and the cancellation bound after it; a kill after 30 s is a failure.
-        code = s.stop(signal.SIGTERM, timeout=30)
+        silent = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(20)]
+        ctx = s.ssl_context()
+        ctx.check_hostname = False
+        silent += [ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port)), server_hostname="127.0.0.1") for _ in range(20)]
+        trickle = ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port)), server_hostname="127.0.0.1")
+        trickle.sendall(b"GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\n")
+        # Past the grace period the group is cancelled and the stop takes longer: the process is then killed here.
+        code = s.stop(signal.SIGTERM, timeout=9.5)
         assert code == 0, f"exit status {code} after SIGTERM; server log:\n{s.tail()}"
-        for w in watches:
-            w.close()
+        for c in watches + silent + [trickle]:
+            c.close()
     finally:
         s.cleanup()
