@@ -57,9 +57,15 @@ public final class HollowNodes: Service, Sendable {
     public var nodeNames: [String] { names.sorted() }
 
     public func run() async throws {
-        try await register()
+        do {
+            try await cancelWhenGracefulShutdown { try await self.register() }
+        } catch is CancellationError {
+            return
+        }
         logger.info("hollow nodes registered", metadata: ["count": "\(configuration.count)"])
-        await withGracefulShutdownHandler {
+        // Every loop ends on SIGTERM, whether or not the server still answers (the heartbeat's sleeps and retries
+        // are cancelled rather than waited out).
+        try? await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.updates.runTimers() }
                 if self.configuration.reportPods {
@@ -67,9 +73,8 @@ public final class HollowNodes: Service, Sendable {
                 }
                 group.addTask { await self.heartbeat() }
             }
-        } onGracefulShutdown: {
-            self.updates.shutDown()
         }
+        updates.shutDown()
     }
 
     // MARK: Nodes and leases
