@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 public import TugAPIMachinery
 import TugClient
@@ -26,7 +25,7 @@ public final class Informer: Sendable {
     public let resource: APIResource
     public let store = IndexedStore()
     private let handlers = Mutex<[Handler]>([])
-    private let sync = Mutex<(synced: Bool, waiters: [UUID: CheckedContinuation<Void, Never>])>((false, [:]))
+    private let synced = Gate()
 
     init(resource: APIResource) {
         self.resource = resource
@@ -41,26 +40,11 @@ public final class Informer: Sendable {
     }
 
     /// Whether the first list has been applied.
-    public var hasSynced: Bool { sync.withLock { $0.synced } }
+    public var hasSynced: Bool { synced.isOpen }
 
-    /// Returns once the first list has been applied (or at once if the task is cancelled).
-    public func waitForSync() async {
-        let id = UUID()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = sync.withLock { state -> Bool in
-                    if state.synced || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            // A server whose API never came up still shuts down: nothing waits for a sync that cannot happen.
-            let waiter = sync.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
-        }
-    }
+    /// Returns once the first list has been applied, or at once when the task is cancelled (a server whose API never
+    /// came up still shuts down: nothing waits for a sync that cannot happen).
+    public func waitForSync() async { await synced.wait() }
 
     func run(client: RESTClient, logger: Logger) async {
         await Reflector(client: client, path: resource.collectionPath, logger: logger).run { event in
@@ -85,13 +69,6 @@ public final class Informer: Sendable {
         }
         let handlers = self.handlers.withLock { $0 }
         for event in events { for handler in handlers { handler(event) } }
-        if case .replace = event {
-            let waiters = sync.withLock { state in
-                state.synced = true
-                defer { state.waiters = [:] }
-                return Array(state.waiters.values)
-            }
-            waiters.forEach { $0.resume() }
-        }
+        if case .replace = event { synced.open() }
     }
 }
