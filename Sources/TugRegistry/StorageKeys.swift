@@ -14,11 +14,11 @@ public enum StorageKeys {
         d.namespaced ? prefix(d, namespace: namespace) + name : prefix(d, namespace: nil) + name
     }
 
-    /// The selector attributes of an object: labels plus `metadata.name`, `metadata.namespace` and per-kind fields.
     /// The selectable fields the store indexes, as kube's watch cache does: an agent lists and watches its own pods,
     /// and event lookups name their object, so both cost what they return rather than a scan of the whole resource.
     public static let indexedFields: Set<String> = ["spec.nodeName", "involvedObject.uid", "involvedObject.name"]
 
+    /// The selector attributes of an object: labels plus `metadata.name`, `metadata.namespace` and per-kind fields.
     public static func attributes(_ object: JSONValue, definition: ResourceDefinition) -> ObjectAttributes {
         var fields = definition.strategy.selectableFields(object)
         fields["metadata.name"] = object.name

@@ -266,6 +266,8 @@ def test_corrupt_record_is_reported_and_skipped(tmp_path):
         db.commit()
         db.close()
         assert rows == 1
+        doctor = subprocess.run([TUG, "doctor", "--data-dir", s.data_dir], capture_output=True, text=True, timeout=60)
+        assert "FAIL  store: corrupt record /core/configmaps/default/bad" in doctor.stdout, doctor.stdout + doctor.stderr
         s.start()
         assert "corrupt stored record skipped" in s.tail()
         # Every list is valid JSON and still serves the rest; the corrupt object is reported missing, not a 500.
