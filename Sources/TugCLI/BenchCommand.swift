@@ -61,8 +61,10 @@ struct APIBench: TugSubcommand {
                     while true {
                         let i = counter.withLock { n -> Int in defer { n += 1 }; return n }
                         if i >= objects { return mine }
-                        let pod: JSONValue = ["metadata": ["name": .string("pod-\(i)"), "labels": ["app": "bench", "shard": .string(String(i % 10))]],
-                                              "spec": ["containers": [["name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"],
+                        // Bound to one of 100 (absent) nodes, as an agent's share of a cluster: the per-node LIST figures.
+                        let node = JSONValue.string("node-\(i % 100)")
+                        let pod: JSONValue = ["metadata": ["name": .string("pod-\(i)"), "labels": ["app": "bench", "shard": .string(String(i % 10)), "node": node]],
+                                              "spec": ["nodeName": node, "containers": [["name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"],
                                                                        "ports": [["containerPort": 8080]], "env": [["name": "INDEX", "value": .string(String(i))]]]]]]
                         let t = ContinuousClock.now
                         let r = try await client.request(.POST, "/api/v1/namespaces/default/pods", body: pod)
@@ -96,6 +98,22 @@ struct APIBench: TugSubcommand {
             listBytes = r.body.readableBytes
         }
         report.append(("list \(objects) pods (\(listBytes / 1_048_576) MiB)", Self.percentiles(lists)))
+
+        // 4b. One node's pods, as its agent lists them: by spec.nodeName (the store's field index) and, for the cost
+        // of a scan, by an equivalent label selector.
+        for (name, query) in [("list one node's pods, fieldSelector (index)", "fieldSelector=spec.nodeName%3Dnode-7"),
+                              ("list one node's pods, labelSelector (scan)", "labelSelector=node%3Dnode-7")] {
+            var samples: [Duration] = []
+            for _ in 0..<200 {
+                let t = ContinuousClock.now
+                let r = try await client.request(.GET, "/api/v1/pods?\(query)")
+                samples.append(ContinuousClock.now - t)
+                guard r.json["items"].arrayValue?.count == objects / 100 + (objects % 100 > 7 ? 1 : 0) else {
+                    throw CommandFailure("\(query) returned \(r.json["items"].arrayValue?.count ?? -1) pods")
+                }
+            }
+            report.append((name, Self.percentiles(samples)))
+        }
 
         // 5. Watch delivery: time from sending a create to receiving its ADDED event.
         let sent = Shared<[String: ContinuousClock.Instant]>([:])
