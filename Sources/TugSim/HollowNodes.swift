@@ -65,7 +65,7 @@ public final class HollowNodes: Service, Sendable {
         logger.info("hollow nodes registered", metadata: ["count": "\(configuration.count)"])
         // Every loop ends on SIGTERM, whether or not the server still answers (the heartbeat's sleeps and retries
         // are cancelled rather than waited out).
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.updates.runTimers() }
                 if self.configuration.reportPods {

@@ -1,26 +1,35 @@
 /// Keys by the value of chosen selectable fields (`spec.nodeName`, …): a LIST selecting one value reads only the
-/// objects that have it. Absent fields index as "" (a selector `f=` matches them, as upstream).
+/// objects that have it. Only non-empty values are indexed: a selector on "" (unset) matches objects that lack the
+/// field too, so it is answered by a scan, and the many objects without the field cost nothing here.
 struct FieldIndex {
+    struct Entry: Hashable {
+        var field: String
+        var value: String
+    }
+
     let fields: Set<String>
-    private var keys: [String: [String: Set<String>]] = [:]
+    private var keys: [Entry: Set<String>] = [:]
 
     init(fields: Set<String>) {
         self.fields = fields
     }
 
-    func covers(_ field: String) -> Bool { fields.contains(field) }
+    /// Whether a lookup of `value` in `field` can be answered here.
+    func covers(_ field: String, value: String = "-") -> Bool { !value.isEmpty && fields.contains(field) }
 
     mutating func insert(_ object: StoredObject) {
         for field in fields {
-            keys[field, default: [:]][object.attributes.fields[field] ?? "", default: []].insert(object.key)
+            guard let value = object.attributes.fields[field], !value.isEmpty else { continue }
+            keys[Entry(field: field, value: value), default: []].insert(object.key)
         }
     }
 
     mutating func remove(_ object: StoredObject) {
         for field in fields {
-            let value = object.attributes.fields[field] ?? ""
-            keys[field]?[value]?.remove(object.key)
-            if keys[field]?[value]?.isEmpty == true { keys[field]?[value] = nil }
+            guard let value = object.attributes.fields[field], !value.isEmpty else { continue }
+            let entry = Entry(field: field, value: value)
+            keys[entry]?.remove(object.key)
+            if keys[entry]?.isEmpty == true { keys[entry] = nil }
         }
     }
 
@@ -33,5 +42,5 @@ struct FieldIndex {
 
     mutating func removeAll() { keys = [:] }
 
-    func keys(_ field: String, _ value: String) -> Set<String> { keys[field]?[value] ?? [] }
+    func keys(_ field: String, _ value: String) -> Set<String> { keys[Entry(field: field, value: value)] ?? [] }
 }

@@ -88,14 +88,11 @@ public final class MemoryState: Sendable {
         }
     }
 
-    /// Whether `list(prefix:field:value:)` can answer for `field` from its index.
-    public func indexes(_ field: String) -> Bool { state.withLock { $0.index.covers(field) } }
-
     /// Objects under `prefix` whose `field` is `value`, sorted by key, from the index: the cost is what it returns.
-    /// Nil when `field` is not indexed.
+    /// Nil when `field` is not indexed or `value` is empty (answered by a scan).
     public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {
         state.withLock { s in
-            guard s.index.covers(field) else { return nil }
+            guard s.index.covers(field, value: value) else { return nil }
             let keys = s.index.keys(field, value).filter { $0.hasPrefix(prefix) }.sorted()
             return (keys.compactMap { s.objects[$0] }, s.revision)
         }
