@@ -137,12 +137,21 @@ extension LinuxRuntime {
         return result
     }
 
+    /// The exit the monitor recorded. Read again once the process and monitor are both seen gone: the monitor writes
+    /// the file and then exits, so a first look just before the write and a liveness check just after it would
+    /// otherwise report a container that exited normally as killed (137, ContainerStatusUnknown; seen in CI).
+    static func exit(of files: ContainerMonitor.Files, _ info: ContainerInfo) -> ContainerMonitor.Exit? {
+        if let exit = ContainerMonitor.exit(of: files) { return exit }
+        guard !ContainerMonitor.isAlive(info.pid), !ContainerMonitor.isAlive(info.monitorPID) else { return nil }
+        return ContainerMonitor.exit(of: files)
+    }
+
     /// The state a record implies now, without changing anything.
     func observed(_ info: ContainerInfo) -> ContainerInfo {
         guard info.state == .running else { return info }
         var info = info
         let files = ContainerMonitor.Files(bundle: records.containerDirectory(info.id), log: info.logPath)
-        if let exit = ContainerMonitor.exit(of: files) {
+        if let exit = Self.exit(of: files, info) {
             info.state = .exited
             info.exitCode = exit.exitCode
             info.finishedAt = exit.finishedAt
@@ -163,7 +172,7 @@ extension LinuxRuntime {
         let directory = records.containerDirectory(info.id)
         let files = ContainerMonitor.Files(bundle: directory, log: info.logPath)
         var info = info
-        if let exit = ContainerMonitor.exit(of: files) {
+        if let exit = Self.exit(of: files, info) {
             info.state = .exited
             info.exitCode = exit.exitCode
             info.finishedAt = exit.finishedAt
