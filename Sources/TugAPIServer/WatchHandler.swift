@@ -65,9 +65,17 @@ extension APIServer {
                 defer { progress.end() }
                 try await writer.write(buffer)
             }
+            // Large objects go out in slices, so a connection that stops taking bytes stops this writer after about
+            // one slice (its write buffer's high-water mark) with only that slice copied.
+            func send(_ line: WatchLine) async throws {
+                progress.begin()
+                defer { progress.end() }
+                try await line.write(slicesOf: Self.writeSlice) { try await writer.write($0) }
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await Self.watchdog(timeout: timeout, stallTimeout: stallTimeout, progress: progress) {
+                    try await Self.watchdog(timeout: timeout, stallTimeout: stallTimeout, progress: progress,
+                                            writable: { connection?.isWritable ?? true }) {
                         stream.cancel()
                     } onStall: {
                         logger.debug("watch closed: client stopped reading")
@@ -124,25 +132,33 @@ extension APIServer {
         return .milliseconds(Int64(minimum * 1000 * Double.random(in: 1..<2)))
     }
 
+    static let writeSlice = 64 << 10
+
     /// Longer than any client waits; a bound so that a huge `timeoutSeconds` never overflows a clock.
     static let longestWatch: Int64 = 366 * 24 * 3600
 
     /// Ends the watch at its timeout, and reports a write that has waited on the socket longer than `stallTimeout`.
     /// One timer per watch, waking at most every few seconds.
-    static func watchdog(timeout: Duration, stallTimeout: Duration, progress: WriteProgress,
+    ///
+    /// A write returns once the connection has taken its bytes, so a client that stops reading shows either as a
+    /// write that waits (the connection is full) or, when no further write comes, as a connection that stays
+    /// unwritable with what it took still buffered in this process: both count as stalled.
+    static func watchdog(timeout: Duration, stallTimeout: Duration, progress: WriteProgress, writable: @Sendable () -> Bool,
                          onTimeout: @Sendable () -> Void, onStall: @Sendable () -> Void) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         let tick = min(stallTimeout / 2, .seconds(5))
         var timedOut = false
+        var unwritableSince: ContinuousClock.Instant?
         while true {
             let now = clock.now
             if !timedOut, now >= deadline {
                 timedOut = true
                 onTimeout()
             }
+            if writable() { unwritableSince = nil } else if unwritableSince == nil { unwritableSince = now }
             // After the timeout a final write can still be stuck: it is checked until the body ends.
-            if progress.stalled(longerThan: stallTimeout, now: now) {
+            if progress.stalled(longerThan: stallTimeout, now: now) || unwritableSince.map({ now - $0 > stallTimeout }) == true {
                 onStall()
                 return
             }
@@ -190,6 +206,28 @@ extension APIServer {
     }
 }
 
+/// One watch event line, `{"object":…,"type":"…"}` and a newline, written in slices of at most `size` bytes of the
+/// object: the bytes in flight for a client that stops reading are one slice, not a whole object of up to 1.5 MiB.
+struct WatchLine {
+    static let prefix = Array("{\"object\":".utf8)
+    let object: [UInt8]
+    let suffix: [UInt8]
+
+    func write(slicesOf size: Int, _ write: (ByteBuffer) async throws -> Void) async throws {
+        var offset = 0
+        repeat {
+            let end = min(object.count, offset + size)
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(end - offset + Self.prefix.count + suffix.count)
+            if offset == 0 { buffer.writeBytes(Self.prefix) }
+            buffer.writeBytes(object[offset..<end])
+            if end == object.count { buffer.writeBytes(suffix) }
+            try await write(buffer)
+            offset = end
+        } while offset < object.count
+    }
+}
+
 /// Encodes one watch event line, splicing stored bytes when no conversion or table is needed.
 struct WatchEventEncoder: Sendable {
     let server: APIServer
@@ -205,28 +243,25 @@ struct WatchEventEncoder: Sendable {
         self.include = include
     }
 
-    /// One line, built in the buffer that is written: the stored bytes are copied once.
-    mutating func line(_ type: String, _ object: StoredObject) throws -> ByteBuffer {
-        var out = ByteBuffer()
-        out.reserveCapacity(object.value.count + 40)
-        out.writeString("{\"object\":")
+    /// One event line: the object's JSON (the stored bytes themselves, shared with the store, unless converted or
+    /// rendered as a table) between the line's framing.
+    mutating func line(_ type: String, _ object: StoredObject) throws -> WatchLine {
+        let json: [UInt8]
         if table {
             let decoded = view.present(try server.store.decode(object))
             let t = TableRenderer.table(view.definition, objects: [decoded], resourceVersion: decoded.resourceVersion, include: include,
                                         now: server.store.now, columns: !sentColumns)
             sentColumns = true
-            out.writeBytes(JSONWriter.bytes(t))
+            json = JSONWriter.bytes(t)
         } else if view.converts {
-            out.writeBytes(JSONWriter.bytes(view.present(try server.store.decode(object))))
+            json = JSONWriter.bytes(view.present(try server.store.decode(object)))
         } else {
-            out.writeBytes(object.value)
+            json = object.value
         }
-        out.writeString(",\"type\":")
-        var name: [UInt8] = []
-        JSONWriter.writeString(type, into: &name)
-        out.writeBytes(name)
-        out.writeString("}\n")
-        return out
+        var suffix = Array(",\"type\":".utf8)
+        JSONWriter.writeString(type, into: &suffix)
+        suffix += Array("}\n".utf8)
+        return WatchLine(object: json, suffix: suffix)
     }
 
     func bookmark(_ revision: Int64) -> ByteBuffer {
