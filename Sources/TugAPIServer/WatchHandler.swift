@@ -60,13 +60,7 @@ extension APIServer {
                 if let registration { openStreams.remove(registration) }
             }
             var encoder = encoder
-            func send(_ buffer: ByteBuffer) async throws {
-                progress.begin()
-                defer { progress.end() }
-                try await writer.write(buffer)
-            }
-            // Large objects go out in slices, so a connection that stops taking bytes stops this writer after about
-            // one slice (its write buffer's high-water mark) with only that slice copied.
+            // Large objects go out in slices, so only a slice of the stored bytes is copied per write.
             func send(_ line: WatchLine) async throws {
                 progress.begin()
                 defer { progress.end() }
@@ -206,10 +200,12 @@ extension APIServer {
     }
 }
 
-/// One watch event line, `{"object":…,"type":"…"}` and a newline, written in slices of at most `size` bytes of the
-/// object: the bytes in flight for a client that stops reading are one slice, not a whole object of up to 1.5 MiB.
+/// One watch line, `{"object":…,"type":"…"}` and a newline (or any other whole line, with an empty prefix), written
+/// in slices of at most `size` bytes of the object: each write copies one slice of the stored bytes, not a whole
+/// object of up to 1.5 MiB.
 struct WatchLine {
-    static let prefix = Array("{\"object\":".utf8)
+    static let eventPrefix = Array("{\"object\":".utf8)
+    var prefix = Self.eventPrefix
     let object: [UInt8]
     let suffix: [UInt8]
 
@@ -218,8 +214,8 @@ struct WatchLine {
         repeat {
             let end = min(object.count, offset + size)
             var buffer = ByteBuffer()
-            buffer.reserveCapacity(end - offset + Self.prefix.count + suffix.count)
-            if offset == 0 { buffer.writeBytes(Self.prefix) }
+            buffer.reserveCapacity(end - offset + prefix.count + suffix.count)
+            if offset == 0 { buffer.writeBytes(prefix) }
             buffer.writeBytes(object[offset..<end])
             if end == object.count { buffer.writeBytes(suffix) }
             try await write(buffer)
@@ -264,10 +260,9 @@ struct WatchEventEncoder: Sendable {
         return WatchLine(object: json, suffix: suffix)
     }
 
-    func bookmark(_ revision: Int64) -> ByteBuffer {
-        var line = JSONWriter.bytes(["type": "BOOKMARK", "object": ["kind": .string(view.definition.kind), "apiVersion": .string(view.definition.groupVersion),
+    func bookmark(_ revision: Int64) -> WatchLine {
+        let line = JSONWriter.bytes(["type": "BOOKMARK", "object": ["kind": .string(view.definition.kind), "apiVersion": .string(view.definition.groupVersion),
                                                                      "metadata": ["resourceVersion": .string(String(revision))]]])
-        line.append(0x0A)
-        return ByteBuffer(bytes: line)
+        return WatchLine(prefix: [], object: line, suffix: [0x0A])
     }
 }

@@ -134,3 +134,31 @@ extension TestClientProtocol {
         }
     }
 }
+
+@Suite struct WatchLineTests {
+    /// A line written in slices reassembles to exactly one JSON event and a newline, whatever the slice size.
+    @Test func slicesReassembleToOneLine() async throws {
+        let object = Array(#"{"kind":"ConfigMap","data":{"k":"0123456789abcdef"}}"#.utf8)
+        var suffix = Array(#","type":"ADDED"}"#.utf8)
+        suffix.append(0x0A)
+        let line = WatchLine(object: object, suffix: suffix)
+        for size in [1, 7, object.count, object.count + 100] {
+            var written: [UInt8] = []
+            var writes = 0
+            try await line.write(slicesOf: size) { buffer in
+                written += buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
+                writes += 1
+            }
+            #expect(writes == max(1, (object.count + size - 1) / size))
+            #expect(written.last == 0x0A)
+            let event = try JSONParser.parseValue(Array(written.dropLast()))
+            #expect(event["type"] == "ADDED" && event["object"]["data"]["k"] == "0123456789abcdef")
+        }
+        // A whole line with no event framing (a BOOKMARK) goes out as it is.
+        var bookmark: [UInt8] = []
+        try await WatchLine(prefix: [], object: Array(#"{"type":"BOOKMARK"}"#.utf8), suffix: [0x0A]).write(slicesOf: 64 << 10) {
+            bookmark += $0.getBytes(at: $0.readerIndex, length: $0.readableBytes) ?? []
+        }
+        #expect(String(decoding: bookmark, as: UTF8.self) == "{\"type\":\"BOOKMARK\"}\n")
+    }
+}
