@@ -90,19 +90,19 @@ import TugControllerRuntime
 
     @Test func aCronJobRunsOnItsSchedule() async throws {
         try await TestCluster.run { client in
-            // The API stamps creationTimestamp with the real clock, and the controller counts due times from it, so
-            // the manual clock starts just after now, before the next */5 mark.
-            let real = Date()
-            let boundary = Date(timeIntervalSince1970: (real.timeIntervalSince1970 / 300).rounded(.up) * 300)
-            let mark = boundary.timeIntervalSince(real) < 2 ? boundary.addingTimeInterval(300) : boundary
-            let time = ManualTime(now: real.addingTimeInterval(1))
+            // The API stamps creationTimestamp with the real clock (whole seconds), and the controller counts due
+            // times from it. The manual clock starts at the real time read before the create, so the first */5 mark
+            // after the stored timestamp is a whole second later than the clock's start: no run is due yet.
+            let time = ManualTime(now: Date())
             let informers = InformerFactory(client: client, logger: Self.logger)
             let cronJobs = ControllerRunner(CronJobController(client: client, informers: informers, time: time, logger: Self.logger), logger: Self.logger)
             let cj: JSONValue = ["apiVersion": "batch/v1", "kind": "CronJob", "metadata": ["name": "tick"],
                                  "spec": ["schedule": "*/5 * * * *", "timeZone": "UTC",
                                           "jobTemplate": ["spec": ["template": ["spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]]]]]]
             try await TestCluster.with([informers, cronJobs]) {
-                try await client.create("/apis/batch/v1/namespaces/default/cronjobs", cj)
+                let created = try await client.create("/apis/batch/v1/namespaces/default/cronjobs", cj)
+                let stamp = try #require(created.creationTimestamp.flatMap(KubeTime.parse))
+                let mark = Date(timeIntervalSince1970: ((stamp.timeIntervalSince1970 / 300).rounded(.down) + 1) * 300)
                 let jobs = "/apis/batch/v1/namespaces/default/jobs"
                 try await eventually("the next run armed") { time.sleeperCount > 0 }
                 #expect(try await client.items(jobs).isEmpty)
