@@ -16,7 +16,7 @@ public import TugRegistry
 /// The request context: Hummingbird's core storage plus the authenticated user.
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var user: String?
+    public var user: UserInfo?
     /// The client's connection: long-lived responses watch it to notice a client that went away.
     public let channel: any Channel
 
@@ -38,6 +38,10 @@ public final class APIServer: Sendable {
         public var minRequestTimeoutSeconds = 1800
         /// How long a new connection may take to deliver its first request (TLS handshake included).
         public var requestHeaderTimeoutSeconds = 32
+        /// kube-apiserver's --max-requests-inflight and --max-mutating-requests-inflight: together the server's
+        /// concurrency limit, which API Priority and Fairness divides among its priority levels.
+        public var maxRequestsInflight = 400
+        public var maxMutatingRequestsInflight = 200
         /// How long a watch write may wait on a client that does not read before its connection is closed.
         public var watchStallTimeout: Duration = .seconds(30)
 
@@ -59,6 +63,8 @@ public final class APIServer: Sendable {
     let tokens: ServiceAccountTokens
     /// Reaches node agents for pod logs and streams.
     let nodes: NodeProxy
+    /// API Priority and Fairness.
+    let flowControl: FlowController
     /// Watches, followed logs and exec/attach relays, ended together at shutdown.
     let openStreams = OpenStreams()
 
@@ -66,6 +72,7 @@ public final class APIServer: Sendable {
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
         self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
         self.nodes = NodeProxy(token: configuration.credentials.nodeToken, streams: openStreams)
+        self.flowControl = FlowController(serverConcurrency: configuration.maxRequestsInflight + configuration.maxMutatingRequestsInflight)
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -131,17 +138,34 @@ public final class APIServer: Sendable {
         let path = request.uri.path
         let query = QueryParameters(request.uri.query ?? "")
         var info = RequestInfo.parse(path)
-        let response: Response
+        var response: Response
+        var classification: FlowClassification?
         do {
             var context = context
             if !Self.publicPaths.contains(path) {
                 context.user = try authenticate(request)
             }
+            let user = context.user ?? .anonymous
+            var flow: FlowRelease?
+            var watch = false
+            switch await admitFlow(request, info: info.flatMap { resolve($0) == nil ? nil : $0 }, query: query, user: user) {
+            case .bypass:
+                break
+            case .admitted(let release, let c, let isWatch):
+                (flow, classification, watch) = (release, c, isWatch)
+            case .rejected(let c):
+                let rejected = Self.rejection(c)
+                record(request: request, info: info, status: rejected.status.code, started: started)
+                return rejected
+            }
+            // A watch returns its seat once its initial events are out; anything else when its handler is done.
+            defer { if !watch { flow?.release() } }
             if let i = info, let d = resolve(i) {
-                response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel)
+                response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
+                                                    flow: watch ? flow : nil)
             } else {
                 info = nil
-                response = try await handleNonResource(request, path: path, query: query, user: context.user ?? "system:anonymous")
+                response = try await handleNonResource(request, path: path, query: query, user: user)
             }
         } catch let error as StatusError {
             response = Responses.error(error)
@@ -149,6 +173,7 @@ public final class APIServer: Sendable {
             logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
             response = Responses.error(.internalError("\(error)"))
         }
+        Self.addFlowHeaders(&response, classification)
         record(request: request, info: info, status: response.status.code, started: started)
         return response
     }
@@ -157,22 +182,22 @@ public final class APIServer: Sendable {
 
     /// The user behind the bearer token: the cluster admin, or a service account whose token this server signed and
     /// that still exists. Every authenticated user may do everything until authorization (RBAC) arrives.
-    func authenticate(_ request: Request) throws(StatusError) -> String {
+    func authenticate(_ request: Request) throws(StatusError) -> UserInfo {
         try authenticate(authorization: request.headers[.authorization])
     }
 
-    func authenticate(authorization header: String?) throws(StatusError) -> String {
+    func authenticate(authorization header: String?) throws(StatusError) -> UserInfo {
         guard let header, header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
             throw .unauthorized()
         }
         let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return "admin" }
-        if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return "system:node" }
+        if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return .admin }
+        if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .node }
         guard let claims = tokens.verify(token, now: store.now),
               let sa = store.scheme.resource(group: "", version: "v1", resource: "serviceaccounts"),
               let account = try? store.getObject(sa, namespace: claims.namespace, name: claims.name), account.uid == claims.uid
         else { throw .unauthorized() }
-        return "system:serviceaccount:\(claims.namespace):\(claims.name)"
+        return .serviceAccount(namespace: claims.namespace, name: claims.name)
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
@@ -214,7 +239,7 @@ public final class APIServer: Sendable {
 
     // MARK: Non-resource paths
 
-    func handleNonResource(_ request: Request, path: String, query: QueryParameters, user: String) async throws -> Response {
+    func handleNonResource(_ request: Request, path: String, query: QueryParameters, user: UserInfo) async throws -> Response {
         let accept = request.headers[.accept] ?? ""
         switch (request.method, path) {
         case (.get, "/version"), (.get, "/version/"):
@@ -228,7 +253,7 @@ public final class APIServer: Sendable {
             guard ready() else { return Responses.text("[-]informer-sync failed: not ready\nreadyz check failed", status: .serviceUnavailable) }
             return Responses.text(query["verbose"] != nil ? "[+]ping ok\n[+]etcd ok\nreadyz check passed\n" : "ok")
         case (.get, "/metrics"):
-            return Responses.bytes(Array(metricsText().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            return Responses.bytes(Array((metricsText() + flowControl.metricsText()).utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case (.get, "/api"), (.get, "/api/"):
             if Self.wantsAggregated(accept) { return Responses.json(discovery.aggregated(core: true), contentType: Self.aggregatedType) }
             return Responses.json(discovery.apiVersions)
@@ -270,7 +295,7 @@ public final class APIServer: Sendable {
     ]
 
     /// Access reviews: the admin may do everything; there is one user.
-    func handleReview(_ request: Request, group: String, version: String, resource: String, user: String) async throws -> Response {
+    func handleReview(_ request: Request, group: String, version: String, resource: String, user: UserInfo) async throws -> Response {
         guard let review = Discovery.reviewGroups.first(where: { $0.group == group && $0.version == version && $0.resource == resource }),
               let schema = SideKinds.schema(kind: review.kind) else { throw StatusError.notFoundPath() }
         var req = request
@@ -285,9 +310,7 @@ public final class APIServer: Sendable {
         object.apiVersion = "\(group)/\(version)"
         object["status"] = Self.reviewStatus[review.kind] ?? .emptyObject
         if review.kind == "SelfSubjectReview" {
-            let groups: JSONValue = user == "admin" ? ["system:masters", "system:authenticated"]
-                : ["system:serviceaccounts", .string("system:serviceaccounts:\(user.split(separator: ":").dropFirst(2).first ?? "")"), "system:authenticated"]
-            object["status"] = ["userInfo": ["username": .string(user), "groups": groups]]
+            object["status"] = ["userInfo": ["username": .string(user.name), "groups": .array(user.groups.map(JSONValue.string))]]
         }
         return Responses.json(object, status: .created)
     }

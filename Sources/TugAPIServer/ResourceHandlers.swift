@@ -9,7 +9,7 @@ import TugStorage
 
 extension APIServer {
     func handleResource(_ request: Request, info: RequestInfo, definition: ResourceDefinition, query: QueryParameters,
-                        connection: (any Channel)? = nil) async throws -> Response {
+                        connection: (any Channel)? = nil, flow: FlowRelease? = nil) async throws -> Response {
         let storage = store.scheme.storageDefinition(for: definition)
         let namespace = info.namespace ?? ""
         if definition.namespaced, info.name != nil, info.namespace == nil {
@@ -23,7 +23,7 @@ extension APIServer {
         let view = ObjectView(definition: definition, storage: storage)
         switch (request.method, info.name) {
         case (.get, nil):
-            if query.bool("watch") { return try await watch(request, view: view, namespace: info.namespace, query: query, connection: connection) }
+            if query.bool("watch") { return try await watch(request, view: view, namespace: info.namespace, query: query, connection: connection, flow: flow) }
             return try list(request, view: view, namespace: info.namespace, query: query)
         case (.get, let name?):
             let object = view.present(try store.getObject(storage, namespace: namespace, name: name))

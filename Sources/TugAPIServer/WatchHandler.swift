@@ -20,7 +20,10 @@ extension APIServer {
     /// Its connection is closed at once when the client goes away, when a write has waited on an unread socket
     /// longer than the stall timeout, or when the store ends it while a write waits: so neither a descriptor nor
     /// the bytes in flight outlive a client that stopped reading.
-    func watch(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters, connection: (any Channel)?) async throws -> Response {
+    ///
+    /// `flow` holds the watch's flow-control seat: it is returned once the initial events are written.
+    func watch(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters, connection: (any Channel)?,
+               flow: FlowRelease? = nil) async throws -> Response {
         let (labels, fields) = try selectors(query, view: view)
         var after: Int64?
         if let rv = try query.integer("resourceVersion"), rv != 0 { after = rv }
@@ -55,6 +58,7 @@ extension APIServer {
         let stallTimeout = configuration.watchStallTimeout
         let body = ResponseBody { writer in
             defer {
+                flow?.release()
                 stream.cancel()
                 stopMonitoring?()
                 if let registration { openStreams.remove(registration) }
@@ -79,6 +83,7 @@ extension APIServer {
                 for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {
                     try await send(try encoder.line("ADDED", object))
                 }
+                flow?.release()
                 for await element in stream {
                     switch element {
                     case .tooSlow:

@@ -61,6 +61,12 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Seconds a watch without timeoutSeconds lasts at least (it ends at a random time between one and two of these), as kube-apiserver's --min-request-timeout.")
     var minRequestTimeout = 1800
 
+    @Option(help: "Concurrent non-mutating requests, as kube-apiserver's --max-requests-inflight; with --max-mutating-requests-inflight, the seats API Priority and Fairness divides among its priority levels.")
+    var maxRequestsInflight = 400
+
+    @Option(help: "Concurrent mutating requests, as kube-apiserver's --max-mutating-requests-inflight (added to --max-requests-inflight for API Priority and Fairness).")
+    var maxMutatingRequestsInflight = 200
+
     @OptionGroup var node: NodeOptions
 
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
@@ -76,6 +82,9 @@ struct ServerCommand: TugSubcommand {
         let started = ContinuousClock.now
 
         guard minRequestTimeout > 0 else { throw CommandFailure("--min-request-timeout must be a positive number of seconds, got \(minRequestTimeout)") }
+        guard maxRequestsInflight >= 0, maxMutatingRequestsInflight >= 0, maxRequestsInflight + maxMutatingRequestsInflight > 0 else {
+            throw CommandFailure("--max-requests-inflight and --max-mutating-requests-inflight must not be negative, and not both 0")
+        }
         let serviceNetwork: ServiceNetwork
         do { serviceNetwork = try ServiceNetwork(cidr: serviceCidr) } catch { throw CommandFailure(error.description) }
         let fm = FileManager.default
@@ -132,6 +141,8 @@ struct ServerCommand: TugSubcommand {
         let bootstrapped = ReadinessFlag()
         var apiConfiguration = APIServer.Configuration(bindAddress: bindAddress, port: httpsPort, credentials: credentials)
         apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
+        apiConfiguration.maxRequestsInflight = maxRequestsInflight
+        apiConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         let server: APIServer
         do {
             server = try APIServer(store: store, configuration: apiConfiguration,
@@ -186,6 +197,7 @@ struct ServerCommand: TugSubcommand {
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped),
             NamespaceLifecycle(store: store),
+            server.flowcontrolConfigService(),
             NamespaceDefaults.serviceAccounts(store: store),
             NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM),
             WatchProgressNotifier(backend: backend),

@@ -23,21 +23,7 @@ enum NamespaceLoop {
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            await waitForAny(streams)
-        }
-    }
-
-    /// Returns when any stream yields or ends (or on shutdown), then closes them all.
-    static func waitForAny(_ streams: [WatchStream]) async {
-        await withTaskGroup(of: Void.self) { group in
-            for stream in streams {
-                group.addTask {
-                    for await _ in stream.cancelOnGracefulShutdown() { break }
-                }
-            }
-            await group.next()
-            streams.forEach { $0.cancel() }
-            group.cancelAll()
+            await WatchStreams.firstChange(streams)
         }
     }
 }

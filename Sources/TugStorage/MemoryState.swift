@@ -36,6 +36,14 @@ public final class MemoryState: Sendable {
         var watchers = WatcherRegistry()
         var nextWatcherID = 0
         var index: FieldIndex
+        /// Live objects per resource (`/core/pods/`): what a LIST of the resource costs, counted without a scan.
+        var resourceCounts: [Substring: Int] = [:]
+
+        mutating func count(_ key: String, by delta: Int) {
+            let prefix = MemoryState.resourcePrefix(of: key)
+            let n = (resourceCounts[prefix] ?? 0) + delta
+            resourceCounts[prefix] = n > 0 ? n : nil
+        }
     }
 
     private let state: Mutex<State>
@@ -56,7 +64,11 @@ public final class MemoryState: Sendable {
         state.withLock { s in
             s.objects = Dictionary(objects.map { ($0.key, $0) }, uniquingKeysWith: { a, b in a.revision > b.revision ? a : b })
             s.index.removeAll()
-            for object in s.objects.values { s.index.insert(object) }
+            s.resourceCounts = [:]
+            for object in s.objects.values {
+                s.index.insert(object)
+                s.count(object.key, by: 1)
+            }
             s.sortedKeys = nil
             s.revision = revision
             s.compacted = revision
@@ -67,6 +79,21 @@ public final class MemoryState: Sendable {
     public var compactedRevision: Int64 { state.withLock { $0.compacted } }
 
     public func get(key: String) -> StoredObject? { state.withLock { $0.objects[key] } }
+
+    /// How many live objects a resource holds; `resourcePrefix` is its key prefix without a namespace (`/core/pods/`).
+    public func count(resourcePrefix: String) -> Int {
+        state.withLock { $0.resourceCounts[Substring(resourcePrefix)] ?? 0 }
+    }
+
+    /// A key's first two segments: `/core/pods/ns/name` → `/core/pods/`.
+    static func resourcePrefix(of key: String) -> Substring {
+        var slashes = 0
+        for i in key.indices where key[i] == "/" {
+            slashes += 1
+            if slashes == 3 { return key[...i] }
+        }
+        return Substring(key)
+    }
 
     public func list(prefix: String) -> (items: [StoredObject], revision: Int64) {
         state.withLock { s in
@@ -169,12 +196,16 @@ public final class MemoryState: Sendable {
                 case .added:
                     s.objects[event.object.key] = event.object
                     s.index.insert(event.object)
+                    s.count(event.object.key, by: 1)
                     s.sortedKeys = nil
                 case .modified:
                     s.objects[event.object.key] = event.object
                     s.index.update(from: event.previous, to: event.object)
                 case .deleted:
-                    if let old = s.objects.removeValue(forKey: event.object.key) { s.index.remove(old) }
+                    if let old = s.objects.removeValue(forKey: event.object.key) {
+                        s.index.remove(old)
+                        s.count(old.key, by: -1)
+                    }
                     s.sortedKeys = nil
                 }
                 s.revision = max(s.revision, event.object.revision)

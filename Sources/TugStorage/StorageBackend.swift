@@ -18,6 +18,8 @@ public protocol StorageBackend: Sendable {
     func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream
     /// Objects under `prefix` whose selectable `field` is `value`, from an index; nil when `field` is not indexed.
     func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)?
+    /// How many live objects the resource with key prefix `resourcePrefix` (`/core/pods/`) holds, without a scan.
+    func count(resourcePrefix: String) -> Int
     var currentRevision: Int64 { get }
     var compactedRevision: Int64 { get }
     /// Sends every open watch a progress notification with the current revision.
@@ -83,6 +85,7 @@ extension MemoryStateBackend {
     public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {
         state.list(prefix: prefix, field: field, value: value)
     }
+    public func count(resourcePrefix: String) -> Int { state.count(resourcePrefix: resourcePrefix) }
     public var currentRevision: Int64 { state.currentRevision }
     public var compactedRevision: Int64 { state.compactedRevision }
     public func notifyProgress() { state.notifyProgress() }

@@ -121,6 +121,13 @@ extension Scheme {
                                    return [.string(s["addressType"].stringValue ?? ""), .string(ports.isEmpty ? "<unset>" : ports.joined(separator: ",")),
                                            .string(addresses.isEmpty ? "<unset>" : shown)]
                                })),
+        // flowcontrol.apiserver.k8s.io/v1 (API Priority and Fairness)
+        ResourceDefinition(group: "flowcontrol.apiserver.k8s.io", version: "v1", kind: "FlowSchema", resource: "flowschemas", namespaced: false,
+                           subresources: [.status(of: "FlowSchema", group: "flowcontrol.apiserver.k8s.io", version: "v1")],
+                           schema: FlowcontrolSchemas.flowSchema, strategy: FlowSchemaStrategy()),
+        ResourceDefinition(group: "flowcontrol.apiserver.k8s.io", version: "v1", kind: "PriorityLevelConfiguration", resource: "prioritylevelconfigurations",
+                           namespaced: false, subresources: [.status(of: "PriorityLevelConfiguration", group: "flowcontrol.apiserver.k8s.io", version: "v1")],
+                           schema: FlowcontrolSchemas.priorityLevelConfiguration, strategy: PriorityLevelStrategy()),
         // events.k8s.io/v1, stored with core events
         ResourceDefinition(group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"],
                            schema: ClusterSchemas.eventsEvent, strategy: EventStrategy(), storageResource: GroupResource(group: "", resource: "events")),

@@ -193,6 +193,11 @@ extension StatusError {
         StatusError(code: 504, reason: .timeout, message: message)
     }
 
+    /// kube's NewTooManyRequests: the client should retry after `retryAfterSeconds` (also sent as Retry-After).
+    public static func tooManyRequests(_ message: String = "Too many requests, please try again later.", retryAfterSeconds: Int) -> StatusError {
+        StatusError(code: 429, reason: .tooManyRequests, message: message, details: Details(retryAfterSeconds: retryAfterSeconds))
+    }
+
     public static func serviceUnavailable(_ message: String) -> StatusError {
         StatusError(code: 503, reason: .serviceUnavailable, message: message)
     }
