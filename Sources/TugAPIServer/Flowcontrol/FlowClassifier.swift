@@ -104,8 +104,9 @@ struct FlowClassifier: Sendable {
         self.schemas = schemas.sorted { ($0.precedence, $0.name) < ($1.precedence, $1.name) }
     }
 
-    func classify(_ digest: RequestDigest, levels: Set<String>) -> CompiledFlowSchema? {
-        // A schema whose priority level does not exist is dangling and ignored.
-        schemas.first { levels.contains($0.priorityLevel) && $0.matches(digest) }
+    /// The first schema that matches; one whose priority level does not exist (`hasLevel` false) is dangling and
+    /// ignored.
+    func classify(_ digest: RequestDigest, hasLevel: (String) -> Bool) -> CompiledFlowSchema? {
+        schemas.first { hasLevel($0.priorityLevel) && $0.matches(digest) }
     }
 }

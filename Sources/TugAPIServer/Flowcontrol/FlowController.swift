@@ -23,7 +23,6 @@ struct FlowTicket: Sendable {
     var queue: Int?
     var seats: Int
     var schema: String
-    var started: ContinuousClock.Instant
 }
 
 enum FlowAdmission: Sendable {
@@ -85,7 +84,7 @@ final class FlowController: Sendable {
             var released: [FlowWaiter] = []
             var levels: [String: PriorityLevel] = [:]
             for setting in settings {
-                var level: PriorityLevel
+                let level: PriorityLevel
                 if let old = s.levels[setting.name], old.settings == setting {
                     level = old
                 } else {
@@ -123,7 +122,7 @@ final class FlowController: Sendable {
 
     /// Classifies a request and waits until it may run (or is rejected).
     func admit(_ digest: RequestDigest, seats: Int) async -> FlowAdmission {
-        let first = state.withLock { s in Self.tryDispatch(&s, digest: digest, seats: seats, now: .now) }
+        let first = state.withLock { s in Self.tryDispatch(&s, digest: digest, seats: seats) }
         switch first {
         case .admitted(let ticket, let classification): return .admitted(ticket, classification)
         case .rejected(let classification, let reason): return .rejected(classification, reason: reason)
@@ -131,12 +130,15 @@ final class FlowController: Sendable {
             let verdict = await wait(id: id, schema: schema, level: classification.level, queue: queue, seats: seats)
             switch verdict {
             case .dispatched(let queue):
-                return .admitted(FlowTicket(level: classification.level, queue: queue, seats: seats, schema: schema.name, started: .now), classification)
+                return .admitted(FlowTicket(level: classification.level, queue: queue, seats: seats, schema: schema.name), classification)
             case .rejected(let reason):
                 return .rejected(classification, reason: reason)
             }
         }
     }
+
+    /// What a request no schema matches is classified as (the mandatory catch-all is always configured).
+    static let catchAll = CompiledFlowSchema(FlowcontrolBootstrap.flowSchemas.first { $0.name == "catch-all" } ?? .emptyObject)
 
     enum FirstLook {
         case admitted(FlowTicket, FlowClassification)
@@ -144,23 +146,24 @@ final class FlowController: Sendable {
         case queue(id: UInt64, schema: CompiledFlowSchema, classification: FlowClassification, queue: Int)
     }
 
-    static func tryDispatch(_ s: inout State, digest: RequestDigest, seats: Int, now: ContinuousClock.Instant) -> FirstLook {
-        let levelNames = Set(s.levels.keys)
-        let schema = s.classifier.classify(digest, levels: levelNames)
-            ?? CompiledFlowSchema(FlowcontrolBootstrap.flowSchemas.last { $0.name == "catch-all" }!)
-        let name = levelNames.contains(schema.priorityLevel) ? schema.priorityLevel : "catch-all"
+    static func tryDispatch(_ s: inout State, digest: RequestDigest, seats: Int) -> FirstLook {
+        let levels = s.levels
+        let schema = s.classifier.classify(digest) { levels[$0] != nil } ?? Self.catchAll
+        let name = levels[schema.priorityLevel] != nil ? schema.priorityLevel : "catch-all"
         let classification = FlowClassification(schema: schema.name, schemaUID: schema.uid, level: name, levelUID: s.levelUIDs[name] ?? "")
-        guard var level = s.levels[name] else {
-            return .admitted(FlowTicket(level: name, queue: nil, seats: seats, schema: schema.name, started: now), classification)
+        guard let level = s.levels[name] else {
+            return .admitted(FlowTicket(level: name, queue: nil, seats: seats, schema: schema.name), classification)
         }
-        defer { s.levels[name] = level }
+        let queue = level.settings.exempt ? nil : level.queue(for: schema, distinguisher: schema.flowDistinguisher(digest))
         if level.settings.exempt || (level.waiting == 0 && Self.fits(seats, in: level, levels: s.levels)) {
-            level.start(seats: seats, queue: nil, schema: schema.name)
+            // Dispatched at once, but still counted against its flow's queue, as if it had passed through it.
+            if let queue { level.charge(queue, seats: seats) }
+            level.start(seats: seats, queue: queue, schema: schema.name)
             s.metrics.dispatched(schema: schema.name, level: name)
             s.metrics.waited(schema: schema.name, level: name, seconds: 0, executed: true)
-            return .admitted(FlowTicket(level: name, queue: nil, seats: seats, schema: schema.name, started: now), classification)
+            return .admitted(FlowTicket(level: name, queue: queue, seats: seats, schema: schema.name), classification)
         }
-        guard let queue = level.queue(for: schema, distinguisher: schema.flowDistinguisher(digest)) else {
+        guard let queue else {
             s.metrics.rejected(schema: schema.name, level: name, reason: "concurrency-limit")
             return .rejected(classification, reason: "concurrency-limit")
         }
@@ -201,11 +204,13 @@ final class FlowController: Sendable {
                     let (immediate, ready) = state.withLock { s -> (FlowVerdict?, [(FlowWaiter, Int)]) in
                         s.pending.remove(id)
                         if s.expiredEarly.remove(id) != nil { return (.rejected(reason: "cancelled"), []) }
-                        // The configuration changed in between and the level went away or stopped queuing.
-                        guard var l = s.levels[level], !l.queues.isEmpty else { return (.dispatched(queue: nil), []) }
+                        // The configuration changed in between and the level went away or stopped queuing: let it through.
+                        guard let l = s.levels[level], !l.queues.isEmpty else {
+                            s.levels[level]?.start(seats: seats, queue: nil, schema: schema.name)
+                            return (.dispatched(queue: nil), [])
+                        }
                         l.enqueue(FlowWaiter(id: id, seats: seats, schema: schema, enqueued: enqueued, continuation: continuation),
                                   in: min(queue, l.queues.count - 1))
-                        s.levels[level] = l
                         // Seats may have come free since the first look, with no completion left to notice.
                         return (nil, Self.dispatchReady(&s))
                     }
@@ -228,8 +233,7 @@ final class FlowController: Sendable {
                 s.expiredEarly.insert(id)
                 return nil
             }
-            guard var l = s.levels[level], let waiter = l.remove(id: id) else { return nil }
-            s.levels[level] = l
+            guard let waiter = s.levels[level]?.remove(id: id) else { return nil }
             s.metrics.rejected(schema: waiter.schema.name, level: level, reason: reason)
             s.metrics.waited(schema: waiter.schema.name, level: level, seconds: Self.seconds(.now - waiter.enqueued), executed: false)
             return waiter
@@ -239,9 +243,8 @@ final class FlowController: Sendable {
 
     /// A dispatched request ended: its seats return and waiting requests that now fit are dispatched.
     func finish(_ ticket: FlowTicket) {
-        let elapsed = Self.seconds(.now - ticket.started)
         let ready = state.withLock { s -> [(FlowWaiter, Int)] in
-            s.levels[ticket.level]?.finish(seats: ticket.seats, queue: ticket.queue, schema: ticket.schema, elapsed: elapsed)
+            s.levels[ticket.level]?.finish(seats: ticket.seats, queue: ticket.queue, schema: ticket.schema)
             return Self.dispatchReady(&s)
         }
         for (waiter, queue) in ready { waiter.continuation.resume(returning: .dispatched(queue: queue)) }
@@ -257,13 +260,12 @@ final class FlowController: Sendable {
             progress = false
             for offset in 0..<s.order.count {
                 let name = s.order[(s.rotation + offset) % s.order.count]
-                guard var level = s.levels[name], level.waiting > 0 else { continue }
+                guard let level = s.levels[name], level.waiting > 0 else { continue }
                 let available = max(0, level.nominal - level.seatsInUse) + borrowable(level, levels: s.levels)
                 guard let index = level.nextQueue(available: available), let head = level.queues[index].waiters.first,
                       fits(head.seats, in: level, levels: s.levels) else { continue }
                 let waiter = level.dequeue(index)
                 level.start(seats: waiter.seats, queue: index, schema: waiter.schema.name)
-                s.levels[name] = level
                 s.metrics.dispatched(schema: waiter.schema.name, level: name)
                 s.metrics.waited(schema: waiter.schema.name, level: name, seconds: seconds(.now - waiter.enqueued), executed: true)
                 ready.append((waiter, index))

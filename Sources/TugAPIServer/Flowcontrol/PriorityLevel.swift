@@ -54,13 +54,16 @@ struct FairQueue {
     var nextStart = 0.0
 }
 
-/// The live state of one priority level: seats in use and, for a queuing level, its fair queues.
+/// The live state of one priority level: seats in use and, for a queuing level, its fair queues. A reference, so
+/// the flow controller updates it in place under its lock (never copying its queues).
 ///
-/// Fair queuing is self-clocked: the level's virtual time is the finish tag of the last request dispatched; a
-/// queue that becomes busy starts no earlier than that; each dispatch advances its queue's tag by the request's
-/// seats times the estimated service time, corrected by the measured time when the request ends. The queue with
-/// the smallest finish tag for its head goes next, so flows share the level's seats evenly whatever their rate.
-struct PriorityLevel {
+/// Fair queuing is start-time fair queuing on seats: each queue carries the virtual start tag of its next request;
+/// the queue with the smallest tag goes next (ties to the one holding fewer seats), the level's virtual time becomes
+/// that tag, and the queue's tag advances by the request's seats. A queue that becomes busy starts at the level's
+/// virtual time, so a newly arrived flow is served within one round however long a heavy flow's backlog is, and
+/// backlogged flows share the seats evenly whatever their rate. (Upstream weighs seats by the time they are held;
+/// here every dispatch of a seat counts the same.)
+final class PriorityLevel {
     var settings: PriorityLevelSettings
     /// NominalCL: the seats the level holds of the server's concurrency limit.
     var nominal = 0
@@ -76,9 +79,6 @@ struct PriorityLevel {
     /// Counts for /metrics, by flow schema name.
     var executingBySchema: [String: (requests: Int, seats: Int)] = [:]
     var waitingBySchema: [String: Int] = [:]
-
-    /// What a dispatched request is assumed to cost until it ends (seconds per seat).
-    static let estimatedServiceTime = 0.05
 
     init(settings: PriorityLevelSettings) {
         self.settings = settings
@@ -106,7 +106,7 @@ struct PriorityLevel {
         }
     }
 
-    mutating func enqueue(_ waiter: FlowWaiter, in index: Int) {
+    func enqueue(_ waiter: FlowWaiter, in index: Int) {
         if queues[index].waiters.isEmpty && queues[index].seatsInUse == 0 {
             queues[index].nextStart = max(queues[index].nextStart, virtualTime)
         }
@@ -115,32 +115,37 @@ struct PriorityLevel {
         waitingBySchema[waiter.schema.name, default: 0] += 1
     }
 
-    /// The queue whose head finishes first in virtual time, among those whose head fits in `available` seats
-    /// (or any head when nothing runs, so a request wider than the level still runs alone).
+    /// The queue whose head has the smallest start tag (ties to the queue holding fewer seats), among those whose
+    /// head fits in `available` seats (or any head when nothing runs, so a request wider than the level runs alone).
     func nextQueue(available: Int) -> Int? {
-        var best: (index: Int, finish: Double)?
+        var best: Int?
         for (i, q) in queues.enumerated() {
-            guard let head = q.waiters.first else { continue }
-            guard head.seats <= available || seatsInUse == 0 else { continue }
-            let finish = q.nextStart + Double(head.seats) * Self.estimatedServiceTime
-            if best == nil || finish < best!.finish { best = (i, finish) }
+            guard let head = q.waiters.first, head.seats <= available || seatsInUse == 0 else { continue }
+            if let b = best, (queues[b].nextStart, queues[b].seatsInUse) <= (q.nextStart, q.seatsInUse) { continue }
+            best = i
         }
-        return best?.index
+        return best
     }
 
     /// Takes the head of queue `index` out for dispatch.
-    mutating func dequeue(_ index: Int) -> FlowWaiter {
+    func dequeue(_ index: Int) -> FlowWaiter {
         let waiter = queues[index].waiters.removeFirst()
         waiting -= 1
         decrementWaiting(waiter.schema.name)
-        let cost = Double(waiter.seats) * Self.estimatedServiceTime
-        virtualTime = max(virtualTime, queues[index].nextStart + cost)
-        queues[index].nextStart += cost
+        charge(index, seats: waiter.seats)
         return waiter
     }
 
+    /// Counts a dispatch against queue `index`: the level's virtual time moves to the queue's start tag, which
+    /// advances by the seats taken.
+    func charge(_ index: Int, seats: Int) {
+        queues[index].nextStart = max(queues[index].nextStart, virtualTime)
+        virtualTime = queues[index].nextStart
+        queues[index].nextStart += Double(seats)
+    }
+
     /// Removes a waiter that timed out or whose client went away.
-    mutating func remove(id: UInt64) -> FlowWaiter? {
+    func remove(id: UInt64) -> FlowWaiter? {
         for q in queues.indices {
             guard let at = queues[q].waiters.firstIndex(where: { $0.id == id }) else { continue }
             let waiter = queues[q].waiters.remove(at: at)
@@ -151,7 +156,7 @@ struct PriorityLevel {
         return nil
     }
 
-    mutating func start(seats: Int, queue: Int?, schema: String) {
+    func start(seats: Int, queue: Int?, schema: String) {
         seatsInUse += seats
         executing += 1
         if let queue, queue < queues.count { queues[queue].seatsInUse += seats }
@@ -159,15 +164,11 @@ struct PriorityLevel {
         executingBySchema[schema, default: (0, 0)].seats += seats
     }
 
-    /// A dispatched request ended after `elapsed` seconds: its seats return, and its queue's virtual time is
-    /// corrected from the estimate to what it took.
-    mutating func finish(seats: Int, queue: Int?, schema: String, elapsed: Double) {
+    /// A dispatched request ended: its seats return.
+    func finish(seats: Int, queue: Int?, schema: String) {
         seatsInUse = max(0, seatsInUse - seats)
         executing = max(0, executing - 1)
-        if let queue, queue < queues.count {
-            queues[queue].seatsInUse = max(0, queues[queue].seatsInUse - seats)
-            queues[queue].nextStart -= Double(seats) * (Self.estimatedServiceTime - min(elapsed, Self.estimatedServiceTime * 20))
-        }
+        if let queue, queue < queues.count { queues[queue].seatsInUse = max(0, queues[queue].seatsInUse - seats) }
         if var counts = executingBySchema[schema] {
             counts.requests -= 1
             counts.seats -= seats
@@ -175,7 +176,7 @@ struct PriorityLevel {
         }
     }
 
-    private mutating func decrementWaiting(_ schema: String) {
+    private func decrementWaiting(_ schema: String) {
         let left = (waitingBySchema[schema] ?? 1) - 1
         waitingBySchema[schema] = left > 0 ? left : nil
     }
