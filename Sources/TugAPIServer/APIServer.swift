@@ -42,6 +42,8 @@ public final class APIServer: Sendable {
         /// concurrency limit, which API Priority and Fairness divides among its priority levels.
         public var maxRequestsInflight = 400
         public var maxMutatingRequestsInflight = 200
+        /// The most connections one client address may hold open (0: no cap); more are closed as they arrive.
+        public var maxConnectionsPerClient = 4096
         /// How long a watch write may wait on a client that does not read before its connection is closed.
         public var watchStallTimeout: Duration = .seconds(30)
 
@@ -65,6 +67,8 @@ public final class APIServer: Sendable {
     let nodes: NodeProxy
     /// API Priority and Fairness.
     let flowControl: FlowController
+    /// Open connections per client address.
+    let connections: ConnectionCounter
     /// Watches, followed logs and exec/attach relays, ended together at shutdown.
     let openStreams = OpenStreams()
 
@@ -72,6 +76,7 @@ public final class APIServer: Sendable {
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
         self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
         self.nodes = NodeProxy(token: configuration.credentials.nodeToken, streams: openStreams)
+        self.connections = ConnectionCounter(limit: configuration.maxConnectionsPerClient)
         self.flowControl = FlowController(serverConcurrency: configuration.maxRequestsInflight + configuration.maxMutatingRequestsInflight)
         self.store = store
         self.configuration = configuration
@@ -98,11 +103,13 @@ public final class APIServer: Sendable {
         let http = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(idleTimeout: .seconds(90)), ws: .init(maxFrameSize: 1 << 20))
         let firstRequest = TimeAmount.seconds(Int64(configuration.requestHeaderTimeoutSeconds))
         let serverTLS = tls
+        let connections = self.connections
         let server = HTTPServerBuilder { [self] responder in
             let upgrade = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: http) { head, _, _ in
                 await self.streamUpgrade(head)
             }
-            return FirstRequestDeadline(base: try TLSChannel(upgrade, tlsConfiguration: serverTLS), timeout: firstRequest)
+            return ConnectionCap(base: FirstRequestDeadline(base: try TLSChannel(upgrade, tlsConfiguration: serverTLS), timeout: firstRequest),
+                                 counter: connections)
         }
         return Application(
             responder: responder(),

@@ -67,6 +67,9 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Concurrent mutating requests, as kube-apiserver's --max-mutating-requests-inflight (added to --max-requests-inflight for API Priority and Fairness).")
     var maxMutatingRequestsInflight = 200
 
+    @Option(help: "Connections one client address may hold open to the API server (0: no cap); more are closed as they arrive.")
+    var maxConnectionsPerClient = 4096
+
     @OptionGroup var node: NodeOptions
 
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
@@ -143,6 +146,8 @@ struct ServerCommand: TugSubcommand {
         apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
         apiConfiguration.maxRequestsInflight = maxRequestsInflight
         apiConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
+        guard maxConnectionsPerClient >= 0 else { throw CommandFailure("--max-connections-per-client must not be negative, got \(maxConnectionsPerClient)") }
+        apiConfiguration.maxConnectionsPerClient = maxConnectionsPerClient
         let server: APIServer
         do {
             server = try APIServer(store: store, configuration: apiConfiguration,

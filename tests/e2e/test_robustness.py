@@ -305,3 +305,48 @@ def test_sigterm_with_2000_open_watches_and_silent_connections():
             c.close()
     finally:
         s.cleanup()
+
+
+def tls_connection(server, source="127.0.0.1"):
+    """A TLS connection from `source` (any 127/8 address reaches the server) with one request answered and kept
+    alive; None when the server closed it before the handshake finished."""
+    ctx = server.ssl_context()
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ctx, timeout=10, source_address=(source, 0))
+    try:
+        conn.request("GET", "/readyz")
+        response = conn.getresponse()
+        response.read()
+        return conn if response.status == 200 else None
+    except (ssl.SSLError, ConnectionError, OSError, http.client.HTTPException):
+        conn.close()
+        return None
+
+
+def test_one_client_is_capped_in_connections_while_others_connect():
+    # The in-process controllers and informers also connect from 127.0.0.1, so the test fills what they leave.
+    cap = 80
+    s = Server(extra_args=["--max-connections-per-client", str(cap)]).start()
+    held = []
+    try:
+        for _ in range(cap + 1):
+            conn = tls_connection(s)
+            if conn is None:
+                break
+            held.append(conn)
+        assert 0 < len(held) < cap, f"{len(held)} connections served: the cap of {cap} was not applied"
+        # Closed before TLS once the address is at its cap; another address is unaffected.
+        assert tls_connection(s) is None
+        other = tls_connection(s, source="127.0.0.2")
+        assert other is not None
+        other.close()
+        # Closing connections gives the client its room back.
+        for conn in held[:5]:
+            conn.close()
+        held = held[5:]
+        fresh = wait_until(lambda: tls_connection(s), 10, "a new connection once others closed")
+        held.append(fresh)
+    finally:
+        for conn in held:
+            conn.close()
+        s.cleanup()
