@@ -5,8 +5,10 @@ PORT ?= 6443
 RELEASE_BIN := .build/release/tug
 DEBUG_BIN := .build/debug/tug
 PYTHON ?= python3
+FUZZ_BIN := .build-fuzz/debug/tug-fuzz
+FUZZ_SECONDS ?= 600
 
-.PHONY: deps build build-debug up down status test test-unit test-e2e bench clean
+.PHONY: deps build build-debug build-fuzz up down status test test-unit test-fuzz test-e2e fuzz bench clean
 
 ## Host packages and Python test packages, installed only when missing.
 deps:
@@ -25,12 +27,23 @@ up: deps build
 down:
 	@scripts/down.sh "$(DATA_DIR)"
 
-## The whole suite: Swift unit tests of every target, then end-to-end tests with the real binary, kubectl and the
-## Python client.
-test: deps build-debug test-unit test-e2e
+## The whole suite: Swift unit tests of every target, every fuzz target briefly, then end-to-end tests with the real
+## binary, kubectl and the Python clients.
+test: deps build-debug test-unit test-fuzz test-e2e
 
 test-unit:
 	swift test --skip-build --disable-xctest
+
+## The libFuzzer driver of every parser (Sources/TugFuzzTargets), instrumented, in its own build directory.
+build-fuzz:
+	TUG_FUZZ=1 swift build --scratch-path .build-fuzz --product tug-fuzz -Xswiftc -sanitize=fuzzer,address
+
+test-fuzz: build-fuzz
+	@scripts/fuzz.sh "$(FUZZ_BIN)" 15
+
+## Longer fuzzing: FUZZ_SECONDS (600) per target; findings land in .build-fuzz/findings.
+fuzz: build-fuzz
+	@scripts/fuzz.sh "$(FUZZ_BIN)" "$(FUZZ_SECONDS)"
 
 test-e2e:
 	TUG_BIN="$(CURDIR)/$(DEBUG_BIN)" $(PYTHON) -m pytest -q tests/e2e

@@ -128,10 +128,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The DNS wire format alone, so it is fuzzed without the server around it.
+        .target(name: "TugDNSWire", swiftSettings: strict),
         .target(
             name: "TugDNS",
             dependencies: [
-                "TugAPIMachinery", "TugControllerRuntime",
+                "TugAPIMachinery", "TugControllerRuntime", "TugDNSWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -223,7 +225,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugIngress",
+                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -242,8 +244,12 @@ let package = Package(
         .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery", "TugAPI", "TugAPIServer",
                                                               "TugRegistry", "TugStorage", "TugClient", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugControllerRuntimeTests", dependencies: ["TugControllerRuntime", "TugAPIMachinery", "TugClient"]),
-        .testTarget(name: "TugDNSTests", dependencies: ["TugDNS", "TugAPIMachinery", .product(name: "NIOCore", package: "swift-nio"),
+        .testTarget(name: "TugDNSTests", dependencies: ["TugDNS", "TugDNSWire", "TugAPIMachinery", .product(name: "NIOCore", package: "swift-nio"),
                                                       .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
+        // One entry point per parser, shared by the libFuzzer driver (see `fuzzDriver` below) and the replay of kept
+        // inputs in `swift test`.
+        .target(name: "TugFuzzTargets", dependencies: ["TugAPIMachinery", "TugAPI", "TugDNSWire"], swiftSettings: strict),
+        .testTarget(name: "TugFuzzTargetsTests", dependencies: ["TugFuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "TugIngressTests", dependencies: ["TugIngress", "TugAPIMachinery"]),
         .testTarget(name: "TugProxyTests", dependencies: ["TugProxy", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
@@ -263,3 +269,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer driver exists only when TUG_FUZZ is set: it must be built with `-sanitize=fuzzer` (libFuzzer brings
+// `main`), which the other products must not be. `make test-fuzz` and `make fuzz` build it in .build-fuzz.
+if Context.environment["TUG_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "tug-fuzz", dependencies: ["TugFuzzTargets"], path: "Fuzz/Driver",
+                                             swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -18,6 +18,9 @@ fi
 py_missing=()
 python3 -c 'import kubernetes, sys; sys.exit(0 if kubernetes.__version__ == "37.0.2" else 1)' 2>/dev/null || py_missing+=("kubernetes==37.0.2")
 python3 -c 'import pytest' 2>/dev/null || py_missing+=("pytest")
+# aiohttp: the flow-control test's flood of concurrent requests. schemathesis: API fuzzing against the served OpenAPI.
+python3 -c 'import aiohttp, sys; sys.exit(0 if aiohttp.__version__ == "3.14.5" else 1)' 2>/dev/null || py_missing+=("aiohttp==3.14.5")
+python3 -c 'from importlib.metadata import version; import sys; sys.exit(0 if version("schemathesis") == "4.32.5" else 1)' 2>/dev/null || py_missing+=("schemathesis==4.32.5")
 if ((${#py_missing[@]})); then
   echo "deps: pip installing ${py_missing[*]}"
   timeout 600 python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}"

@@ -7,6 +7,7 @@ import Logging
 import TugAPIMachinery
 import TugClient
 import TugDNS
+import TugDNSWire
 import TugOS
 import TugProxy
 

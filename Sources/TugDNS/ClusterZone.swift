@@ -1,3 +1,4 @@
+public import TugDNSWire
 import TugAPIMachinery
 import TugControllerRuntime
 

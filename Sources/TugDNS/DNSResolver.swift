@@ -1,3 +1,4 @@
+import TugDNSWire
 import Synchronization
 
 /// Answers queries: names of the cluster domain (and the reverse names of its addresses) from the current

@@ -1,6 +1,7 @@
 import Testing
 import TugAPIMachinery
 @testable import TugDNS
+import TugDNSWire
 
 /// The records CoreDNS's kubernetes plugin would serve, from Services and EndpointSlices.
 @Suite struct ClusterZoneTests {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import TugDNS
+import TugDNSWire
 
 /// The server over real UDP on loopback: zone answers, truncation, malformed input, and forwarding to an upstream
 /// (another DNSServer standing in for the host's resolver) that answers, or does not.

@@ -30,7 +30,7 @@ public struct DNSMessage: Sendable, Equatable {
         case srv(priority: UInt16, weight: UInt16, port: UInt16, target: String)
         case soa(mname: String, rname: String, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32)
 
-        var type: RecordType {
+        public var type: RecordType {
             switch self {
             case .a: .a
             case .aaaa: .aaaa
