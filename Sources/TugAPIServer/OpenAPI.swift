@@ -4,9 +4,9 @@ import TugAPIMachinery
 /// OpenAPI v3 documents per group-version (and a v2 document), generated from the schemas.
 ///
 /// Each kind gets a `components.schemas` entry (with `x-kubernetes-group-version-kind`, descriptions and patch
-/// extensions, so `kubectl explain` works) and paths whose `patch` operation names the GVK and the
-/// `fieldValidation` parameter — the check kubectl makes before it sends `fieldValidation=Strict`.
-/// No strategic-merge request body is declared: kubectl then computes SMPs from its compiled-in types.
+/// extensions, so `kubectl explain` works) and its paths (see OpenAPIPaths.swift), whose `patch` operation names
+/// the GVK and the `fieldValidation` parameter — the check kubectl makes before it sends `fieldValidation=Strict`.
+/// The patch body does not list the strategic-merge type: kubectl then computes SMPs from its compiled-in types.
 struct OpenAPI {
     let scheme: Scheme
 
@@ -35,24 +35,7 @@ struct OpenAPI {
                 s["x-kubernetes-group-version-kind"] = [["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)]]
                 schemas[d.schema.name] = s
             }
-            let base = d.group.isEmpty ? "/api/\(d.version)" : "/apis/\(d.group)/\(d.version)"
-            let item = d.namespaced ? "\(base)/namespaces/{namespace}/\(d.resource)/{name}" : "\(base)/\(d.resource)/{name}"
-            let gvk: JSONValue = ["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)]
-            let params: JSONValue = [
-                ["name": "fieldValidation", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
-                ["name": "dryRun", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
-                ["name": "fieldManager", "in": "query", "schema": ["type": "string", "uniqueItems": true]],
-            ]
-            let ref: JSONValue = ["$ref": .string("#/components/schemas/\(d.schema.name)")]
-            let ok: JSONValue = ["200": ["description": "OK", "content": ["application/json": ["schema": ref]]]]
-            paths[item] = [
-                "get": ["operationId": .string("read\(d.kind)"), "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "get", "responses": ok],
-                "put": ["operationId": .string("replace\(d.kind)"), "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "put",
-                        "parameters": params, "requestBody": ["content": ["application/json": ["schema": ref]]], "responses": ok],
-                "patch": ["operationId": .string("patch\(d.kind)"), "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch",
-                          "parameters": params, "responses": ok],
-                "delete": ["operationId": .string("delete\(d.kind)"), "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "delete", "responses": ok],
-            ]
+            paths.merge(self.paths(d, schemas: &schemas)) { a, _ in a }
         }
         return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.32.4"],
                 "paths": .object(paths), "components": ["schemas": .object(schemas)]]
