@@ -80,7 +80,12 @@ struct ServerCommand: TugSubcommand {
     func execute() async throws {
         logging.bootstrap()
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        // kube-apiserver's buckets, so latency percentiles read from /metrics compare with upstream's SLOs.
+        metricsFactory.durationHistogramBuckets["apiserver_request_duration_seconds"] = [
+            0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60,
+        ].map { Duration.milliseconds(Int64($0 * 1000)) }
+        MetricsSystem.bootstrap(metricsFactory)
         let logger = Logger(label: "tug.server")
         let started = ContinuousClock.now
 

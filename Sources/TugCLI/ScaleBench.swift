@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import TugAPIMachinery
+import TugClient
+import TugControllerRuntime
+import TugSim
+
+/// `tug bench scale`: clusterloader2's load test on one machine. A fresh `tug server` (release build, embedded store,
+/// its own scheduler and controllers), `--nodes` hollow nodes in this process that authenticate as nodes (so API
+/// Priority and Fairness treats them as kubelets) and renew their leases every 10 s, then `--pods` pods through
+/// `--deployments` Deployments. Reports pod startup latency (first seen → Running reported by its hollow node),
+/// scheduling throughput, API call latency per verb and resource from the server's histogram, the cost of LISTs,
+/// the server's memory and CPU, and every node that stopped being Ready.
+struct ScaleBench: TugSubcommand {
+    static let configuration = CommandConfiguration(commandName: "scale", abstract: "Load-test a server with hollow nodes and Deployments.")
+
+    @Option(help: "Hollow nodes.")
+    var nodes = 5000
+
+    @Option(help: "Pods, spread over the Deployments.")
+    var pods = 150_000
+
+    @Option(help: "Deployments.")
+    var deployments = 30
+
+    @Option(help: "Seconds to wait for every pod to be Running.")
+    var timeout = 1200
+
+    func execute() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .error
+            return handler
+        }
+        guard nodes > 0, pods > 0, deployments > 0 else { throw CommandFailure("--nodes, --pods and --deployments must be positive") }
+        print("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)")
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-scale-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let port = try FreePort.find()
+        let (server, client, _) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent"], maxConnections: 64)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let pid = server.processIdentifier
+        let cpuAtStart = ProcessFigures.cpuSeconds(pid: pid)
+        let nodeClient = try RESTClient(kubeconfig: Kubeconfig(server: "https://127.0.0.1:\(port)",
+                                                               caPEM: try String(contentsOfFile: "\(dataDir)/server/tls/ca.crt", encoding: .utf8),
+                                                               token: try String(contentsOfFile: "\(dataDir)/server/node-token", encoding: .utf8)
+                                                                   .trimmingCharacters(in: .whitespacesAndNewlines)),
+                                        maxConnections: 64)
+        let timeline = ScaleTimeline()
+        let informers = InformerFactory(client: nodeClient, logger: Logger(label: "bench.hollow.informers"))
+        var hollowConfiguration = HollowNodes.Configuration(count: nodes)
+        // The kubelet's defaults: a 40 s lease renewed every 10 s.
+        hollowConfiguration.leaseDurationSeconds = 40
+        let hollow = HollowNodes(client: nodeClient, informers: informers, configuration: hollowConfiguration, logger: Logger(label: "bench.hollow"))
+        let nodeCount = nodes
+        let podCount = pods
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await informers.run() }
+            group.addTask { try await hollow.run() }
+            group.addTask { await Self.watchNodes(client, timeline: timeline) }
+            group.addTask { await Self.watchPods(client, timeline: timeline) }
+            defer { group.cancelAll() }
+
+            let registering = ContinuousClock.now
+            try await SchedulerBench.waitFor("\(nodeCount) Ready nodes", timeout: .seconds(600)) {
+                let list = try await client.send(.GET, "/api/v1/nodes?labelSelector=tug.dev/hollow%3Dtrue")
+                return (list["items"].arrayValue ?? []).filter(Self.isReady).count >= nodeCount
+            }
+            timeline.notReady.withLock { $0.removeAll() }
+            print(String(format: "nodes: %d Ready after %.1f s", nodeCount, (ContinuousClock.now - registering).seconds))
+
+            let started = ContinuousClock.now
+            try await self.createDeployments(client)
+            let progress = Task {
+                while (try? await Task.sleep(for: .seconds(15))) != nil {
+                    let c = timeline.counts.withLock { $0 }
+                    print(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB", (ContinuousClock.now - started).seconds,
+                                 c.seen, c.bound, c.running, PodBench.memory(pid: pid).rss))
+                }
+            }
+            defer { progress.cancel() }
+            try await SchedulerBench.waitFor("\(podCount) Running pods", timeout: .seconds(Int64(self.timeout))) {
+                timeline.counts.withLock { $0.running } >= podCount
+            }
+            let elapsed = ContinuousClock.now - started
+            let cpu = ProcessFigures.cpuSeconds(pid: pid) - cpuAtStart
+            self.report(timeline: timeline, started: started, elapsed: elapsed)
+            try await self.listCosts(client)
+            let body = try await client.request(.GET, "/metrics").body
+            let metrics = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
+            Self.printLatency(metrics)
+            let memory = PodBench.memory(pid: pid)
+            print("server: \(memory) with \(nodeCount) nodes and \(podCount) pods; \(ProcessFigures.openDescriptors(pid: pid)) descriptors")
+            print(String(format: "server CPU: %.0f s over the %.0f s of the load (%.2f cores)", cpu, elapsed.seconds, cpu / max(0.001, elapsed.seconds)))
+            let lost = timeline.notReady.withLock { $0 }
+            print("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
+        }
+        kill(pid, SIGTERM)
+        server.waitUntilExit()
+        try? await nodeClient.shutdown()
+        try? await client.shutdown()
+    }
+
+    static func isReady(_ node: JSONValue) -> Bool {
+        node["status"]["conditions"].arrayValue?.contains { $0["type"] == "Ready" && $0["status"] == "True" } == true
+    }
+
+    /// Records every hollow node seen not Ready (or tainted unreachable) after registration.
+    static func watchNodes(_ client: RESTClient, timeline: ScaleTimeline) async {
+        await Reflector(client: client, path: "/api/v1/nodes", logger: Logger(label: "bench.nodes")).run { event in
+            let objects: [JSONValue]
+            switch event {
+            case .replace(let all): objects = all
+            case .added(let o), .modified(let o): objects = [o]
+            case .deleted: objects = []
+            }
+            for node in objects where node.labels["tug.dev/hollow"] == "true" {
+                let tainted = (node["spec"]["taints"].arrayValue ?? []).contains { $0["key"].stringValue?.hasPrefix("node.kubernetes.io/") == true }
+                if !isReady(node) || tainted { _ = timeline.notReady.withLock { $0.insert(node.name) } }
+            }
+        }
+    }
+
+    static func watchPods(_ client: RESTClient, timeline: ScaleTimeline) async {
+        await Reflector(client: client, path: "/api/v1/namespaces/bench-scale/pods", logger: Logger(label: "bench.pods")).run { event in
+            let objects: [JSONValue]
+            switch event {
+            case .replace(let all): objects = all
+            case .added(let o), .modified(let o): objects = [o]
+            case .deleted: objects = []
+            }
+            let now = ContinuousClock.now
+            for pod in objects {
+                timeline.observe(uid: pod.uid, bound: !(pod["spec"]["nodeName"].stringValue ?? "").isEmpty,
+                                 running: pod["status"]["phase"] == "Running", at: now)
+            }
+        }
+    }
+
+    func createDeployments(_ client: RESTClient) async throws {
+        try await client.create("/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "bench-scale"]])
+        for i in 0..<deployments {
+            let replicas = pods / deployments + (i < pods % deployments ? 1 : 0)
+            let labels: JSONValue = ["app": .string("load-\(i)")]
+            try await client.create("/apis/apps/v1/namespaces/bench-scale/deployments", [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string("load-\(i)")],
+                "spec": ["replicas": .int(Int64(replicas)), "selector": ["matchLabels": labels],
+                         "template": ["metadata": ["labels": labels], "spec": ["containers": [[
+                             "name": "c", "image": "registry.k8s.io/pause:3.9",
+                             "resources": ["requests": ["cpu": "10m", "memory": "16Mi"]]]]]]],
+            ])
+        }
+    }
+
+    func report(timeline: ScaleTimeline, started: ContinuousClock.Instant, elapsed: Duration) {
+        let records = timeline.pods.withLock { Array($0.values) }
+        let startup = records.compactMap { r in r.running.map { ($0 - r.seen).seconds } }.sorted()
+        let bound = records.compactMap(\.bound).sorted()
+        print(String(format: "pods: %d Running %.1f s after the first create (%.0f pods/s)", records.count, elapsed.seconds,
+                     Double(records.count) / max(0.001, elapsed.seconds)))
+        print(String(format: "pod startup latency (first seen → Running): p50 %.2f s, p90 %.2f s, p99 %.2f s, max %.2f s",
+                     ScaleTimeline.percentile(startup, 0.5), ScaleTimeline.percentile(startup, 0.9), ScaleTimeline.percentile(startup, 0.99),
+                     startup.last ?? 0))
+        if let first = bound.first, let last = bound.last, last > first {
+            print(String(format: "scheduling throughput: %.0f pods/s (first to last binding)", Double(bound.count - 1) / (last - first).seconds))
+        }
+    }
+
+    /// A cluster-wide LIST of every pod (three times) and one node's pods by field selector (twenty times).
+    func listCosts(_ client: RESTClient) async throws {
+        var full: [Double] = []
+        var bytes = 0
+        for _ in 0..<3 {
+            let t = ContinuousClock.now
+            let response = try await client.request(.GET, "/api/v1/pods", timeout: .seconds(120))
+            full.append((ContinuousClock.now - t).seconds)
+            bytes = response.body.readableBytes
+        }
+        var own: [Double] = []
+        for i in 0..<20 {
+            let t = ContinuousClock.now
+            _ = try await client.request(.GET, "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-\(i * 7 % nodes)")
+            own.append((ContinuousClock.now - t).seconds)
+        }
+        full.sort()
+        own.sort()
+        print(String(format: "LIST all pods (%.0f MiB): p50 %.0f ms, max %.0f ms; LIST one node's pods: p50 %.1f ms, max %.1f ms",
+                     Double(bytes) / 1_048_576, ScaleTimeline.percentile(full, 0.5) * 1000, (full.last ?? 0) * 1000,
+                     ScaleTimeline.percentile(own, 0.5) * 1000, (own.last ?? 0) * 1000))
+    }
+
+    static func printLatency(_ metrics: String) {
+        let rows = APILatency.rows(metrics: metrics).filter { $0.verb != "WATCH" && $0.count >= 10 }
+        print("API call latency (server histogram; SLO: mutations p99 ≤ 1 s):")
+        for row in rows.prefix(14) {
+            let name = "\(row.verb) \(row.resource)".padding(toLength: 34, withPad: " ", startingAt: 0)
+            print(String(format: "  %@ %8.0f calls  p50 %7.1f ms  p99 %7.1f ms", name, row.count, row.p50 * 1000, row.p99 * 1000))
+        }
+    }
+}
