@@ -6,3 +6,5 @@ timeout 900 "$bin" bench api
 timeout 900 "$bin" bench pods
 timeout 900 "$bin" bench scheduler
 timeout 900 "$bin" bench services
+# The load test shortened (the full one: tug bench scale, 5,000 nodes and 150,000 pods).
+timeout 1800 "$bin" bench scale --nodes 500 --pods 15000 --deployments 10

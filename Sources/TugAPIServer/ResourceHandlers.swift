@@ -76,25 +76,22 @@ extension APIServer {
                                                       continueToken: result.continueToken, include: include, now: store.now),
                                   contentType: TableRenderer.contentType)
         }
-        // The list body is assembled from stored bytes: no object is decoded or re-encoded.
-        var body: [UInt8] = []
-        body.reserveCapacity(result.items.reduce(128) { $0 + $1.value.count + 1 })
-        body += Array("{\"apiVersion\":".utf8)
-        JSONWriter.writeString(view.definition.groupVersion, into: &body)
-        body += Array(",\"items\":[".utf8)
-        for (i, item) in result.items.enumerated() {
-            if i > 0 { body.append(UInt8(ascii: ",")) }
-            if view.converts { JSONWriter.write(view.present(try store.decode(item)), into: &body) } else { body += item.value }
-        }
-        body += Array("],\"kind\":".utf8)
-        JSONWriter.writeString(view.definition.listKind, into: &body)
+        // The list body is streamed from stored bytes: no object is decoded or re-encoded (unless served in another
+        // version), and no second copy of the whole list is built.
+        var head = Array("{\"apiVersion\":".utf8)
+        JSONWriter.writeString(view.definition.groupVersion, into: &head)
+        head += Array(",\"items\":[".utf8)
+        var tail = Array("],\"kind\":".utf8)
+        JSONWriter.writeString(view.definition.listKind, into: &tail)
         var meta: JSONValue = ["resourceVersion": .string(String(result.revision))]
         if let c = result.continueToken { meta["continue"] = .string(c) }
         if let r = result.remaining { meta["remainingItemCount"] = .int(r) }
-        body += Array(",\"metadata\":".utf8)
-        JSONWriter.write(meta, into: &body)
-        body.append(UInt8(ascii: "}"))
-        return Responses.bytes(body)
+        tail += Array(",\"metadata\":".utf8)
+        JSONWriter.write(meta, into: &tail)
+        tail.append(UInt8(ascii: "}"))
+        let objects = self.store
+        let convert: (@Sendable (StoredObject) throws -> [UInt8])? = view.converts ? { @Sendable item in JSONWriter.bytes(view.present(try objects.decode(item))) } : nil
+        return ListBody.response(head: head, items: result.items, tail: tail, convert: convert)
     }
 
     func render(_ request: Request, view: ObjectView, objects: [JSONValue], single: Bool, query: QueryParameters,
