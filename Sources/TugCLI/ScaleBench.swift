@@ -38,7 +38,7 @@ struct ScaleBench: TugSubcommand {
             return handler
         }
         guard nodes > 0, pods > 0, deployments > 0 else { throw CommandFailure("--nodes, --pods and --deployments must be positive") }
-        print("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)")
+        Self.say("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-scale-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let port = try FreePort.find()
@@ -73,14 +73,14 @@ struct ScaleBench: TugSubcommand {
                 return (list["items"].arrayValue ?? []).filter(Self.isReady).count >= nodeCount
             }
             timeline.notReady.withLock { $0.removeAll() }
-            print(String(format: "nodes: %d Ready after %.1f s", nodeCount, (ContinuousClock.now - registering).seconds))
+            Self.say(String(format: "nodes: %d Ready after %.1f s", nodeCount, (ContinuousClock.now - registering).seconds))
 
             let started = ContinuousClock.now
             try await self.createDeployments(client)
             let progress = Task {
                 while (try? await Task.sleep(for: .seconds(15))) != nil {
                     let c = timeline.counts.withLock { $0 }
-                    print(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB", (ContinuousClock.now - started).seconds,
+                    Self.say(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB", (ContinuousClock.now - started).seconds,
                                  c.seen, c.bound, c.running, PodBench.memory(pid: pid).rss))
                 }
             }
@@ -96,15 +96,20 @@ struct ScaleBench: TugSubcommand {
             let metrics = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
             Self.printLatency(metrics)
             let memory = PodBench.memory(pid: pid)
-            print("server: \(memory) with \(nodeCount) nodes and \(podCount) pods; \(ProcessFigures.openDescriptors(pid: pid)) descriptors")
-            print(String(format: "server CPU: %.0f s over the %.0f s of the load (%.2f cores)", cpu, elapsed.seconds, cpu / max(0.001, elapsed.seconds)))
+            Self.say("server: \(memory) with \(nodeCount) nodes and \(podCount) pods; \(ProcessFigures.openDescriptors(pid: pid)) descriptors")
+            Self.say(String(format: "server CPU: %.0f s over the %.0f s of the load (%.2f cores)", cpu, elapsed.seconds, cpu / max(0.001, elapsed.seconds)))
             let lost = timeline.notReady.withLock { $0 }
-            print("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
+            Self.say("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
         }
         kill(pid, SIGTERM)
         server.waitUntilExit()
         try? await nodeClient.shutdown()
         try? await client.shutdown()
+    }
+
+    /// One line to standard output, unbuffered, so progress shows as it happens also when the output is a file.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func isReady(_ node: JSONValue) -> Bool {
@@ -162,13 +167,13 @@ struct ScaleBench: TugSubcommand {
         let records = timeline.pods.withLock { Array($0.values) }
         let startup = records.compactMap { r in r.running.map { ($0 - r.seen).seconds } }.sorted()
         let bound = records.compactMap(\.bound).sorted()
-        print(String(format: "pods: %d Running %.1f s after the first create (%.0f pods/s)", records.count, elapsed.seconds,
+        Self.say(String(format: "pods: %d Running %.1f s after the first create (%.0f pods/s)", records.count, elapsed.seconds,
                      Double(records.count) / max(0.001, elapsed.seconds)))
-        print(String(format: "pod startup latency (first seen → Running): p50 %.2f s, p90 %.2f s, p99 %.2f s, max %.2f s",
+        Self.say(String(format: "pod startup latency (first seen → Running): p50 %.2f s, p90 %.2f s, p99 %.2f s, max %.2f s",
                      ScaleTimeline.percentile(startup, 0.5), ScaleTimeline.percentile(startup, 0.9), ScaleTimeline.percentile(startup, 0.99),
                      startup.last ?? 0))
         if let first = bound.first, let last = bound.last, last > first {
-            print(String(format: "scheduling throughput: %.0f pods/s (first to last binding)", Double(bound.count - 1) / (last - first).seconds))
+            Self.say(String(format: "scheduling throughput: %.0f pods/s (first to last binding)", Double(bound.count - 1) / (last - first).seconds))
         }
     }
 
@@ -190,17 +195,17 @@ struct ScaleBench: TugSubcommand {
         }
         full.sort()
         own.sort()
-        print(String(format: "LIST all pods (%.0f MiB): p50 %.0f ms, max %.0f ms; LIST one node's pods: p50 %.1f ms, max %.1f ms",
+        Self.say(String(format: "LIST all pods (%.0f MiB): p50 %.0f ms, max %.0f ms; LIST one node's pods: p50 %.1f ms, max %.1f ms",
                      Double(bytes) / 1_048_576, ScaleTimeline.percentile(full, 0.5) * 1000, (full.last ?? 0) * 1000,
                      ScaleTimeline.percentile(own, 0.5) * 1000, (own.last ?? 0) * 1000))
     }
 
     static func printLatency(_ metrics: String) {
         let rows = APILatency.rows(metrics: metrics).filter { $0.verb != "WATCH" && $0.count >= 10 }
-        print("API call latency (server histogram; SLO: mutations p99 ≤ 1 s):")
+        Self.say("API call latency (server histogram; SLO: mutations p99 ≤ 1 s):")
         for row in rows.prefix(14) {
             let name = "\(row.verb) \(row.resource)".padding(toLength: 34, withPad: " ", startingAt: 0)
-            print(String(format: "  %@ %8.0f calls  p50 %7.1f ms  p99 %7.1f ms", name, row.count, row.p50 * 1000, row.p99 * 1000))
+            Self.say(String(format: "  %@ %8.0f calls  p50 %7.1f ms  p99 %7.1f ms", name, row.count, row.p50 * 1000, row.p99 * 1000))
         }
     }
 }

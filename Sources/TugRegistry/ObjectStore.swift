@@ -155,7 +155,8 @@ public final class ObjectStore: Sendable {
         } else {
             object.namespace = ""
         }
-        if object.name.isEmpty, !object.generateName.isEmpty {
+        let generated = object.name.isEmpty && !object.generateName.isEmpty
+        if generated {
             object.name = NameGenerator.generate(base: object.generateName)
         }
         if object.name.isEmpty {
@@ -180,13 +181,24 @@ public final class ObjectStore: Sendable {
             }
             return object
         }
-        do {
-            let stored = try await backend.create(key: StorageKeys.key(d, namespace: object.namespace, name: object.name),
-                                                  attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
-            return try decode(stored)
-        } catch {
-            hooks.release(object, definition: d)
-            throw mapStorage(error, d, name: object.name)
+        // A generated name that is taken is generated again, up to 8 tries (upstream's RetryGenerateName): five
+        // random characters collide often enough at tens of thousands of pods per ReplicaSet.
+        var attempts = 1
+        while true {
+            do {
+                let stored = try await backend.create(key: StorageKeys.key(d, namespace: object.namespace, name: object.name),
+                                                      attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
+                return try decode(stored)
+            } catch {
+                let failure = mapStorage(error, d, name: object.name)
+                if generated, failure.reason == .alreadyExists, attempts < 8 {
+                    attempts += 1
+                    object.name = NameGenerator.generate(base: object.generateName)
+                    continue
+                }
+                hooks.release(object, definition: d)
+                throw failure
+            }
         }
     }
 

@@ -69,7 +69,8 @@ public final class HollowNodes: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.updates.runTimers() }
                 if self.configuration.reportPods {
-                    for _ in 0..<8 { group.addTask { await self.reportPods() } }
+                    // Kubelets report their pods side by side: as many reporters as requests in flight.
+                    for _ in 0..<self.configuration.concurrency { group.addTask { await self.reportPods() } }
                 }
                 group.addTask { await self.heartbeat() }
             }
