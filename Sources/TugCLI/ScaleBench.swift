@@ -119,12 +119,7 @@ struct ScaleBench: TugSubcommand {
     /// Records every hollow node seen not Ready (or tainted unreachable) after registration.
     static func watchNodes(_ client: RESTClient, timeline: ScaleTimeline) async {
         await Reflector(client: client, path: "/api/v1/nodes", logger: Logger(label: "bench.nodes")).run { event in
-            let objects: [JSONValue]
-            switch event {
-            case .replace(let all): objects = all
-            case .added(let o), .modified(let o): objects = [o]
-            case .deleted: objects = []
-            }
+            let objects = event.current
             for node in objects where node.labels["tug.dev/hollow"] == "true" {
                 let tainted = (node["spec"]["taints"].arrayValue ?? []).contains { $0["key"].stringValue?.hasPrefix("node.kubernetes.io/") == true }
                 if !isReady(node) || tainted { _ = timeline.notReady.withLock { $0.insert(node.name) } }
@@ -134,12 +129,7 @@ struct ScaleBench: TugSubcommand {
 
     static func watchPods(_ client: RESTClient, timeline: ScaleTimeline) async {
         await Reflector(client: client, path: "/api/v1/namespaces/bench-scale/pods", logger: Logger(label: "bench.pods")).run { event in
-            let objects: [JSONValue]
-            switch event {
-            case .replace(let all): objects = all
-            case .added(let o), .modified(let o): objects = [o]
-            case .deleted: objects = []
-            }
+            let objects = event.current
             let now = ContinuousClock.now
             for pod in objects {
                 timeline.observe(uid: pod.uid, bound: !(pod["spec"]["nodeName"].stringValue ?? "").isEmpty,

@@ -112,12 +112,7 @@ struct SchedulerBench: TugSubcommand {
         return try await withThrowingTaskGroup(of: [ContinuousClock.Instant]?.self) { group in
             group.addTask {
                 await Reflector(client: client, path: "/api/v1/namespaces/\(namespace)/pods", logger: Logger(label: "bench")).run { event in
-                    let objects: [JSONValue]
-                    switch event {
-                    case .replace(let all): objects = all
-                    case .added(let o), .modified(let o): objects = [o]
-                    case .deleted: objects = []
-                    }
+                    let objects = event.current
                     let now = ContinuousClock.now
                     let reached = log.seen.withLock { seen -> Bool in
                         for pod in objects where !(pod["spec"]["nodeName"].stringValue ?? "").isEmpty && seen[pod.uid] == nil { seen[pod.uid] = now }

@@ -12,6 +12,15 @@ public struct Reflector: Sendable {
         case added(JSONValue)
         case modified(JSONValue)
         case deleted(JSONValue)
+
+        /// The objects as they are now after this event (none for a deletion).
+        public var current: [JSONValue] {
+            switch self {
+            case .replace(let all): return all
+            case .added(let o), .modified(let o): return [o]
+            case .deleted: return []
+            }
+        }
     }
 
     let client: RESTClient

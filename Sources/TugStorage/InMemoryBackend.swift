@@ -6,8 +6,8 @@ public final class InMemoryBackend: MemoryStateBackend {
     /// Serialises prepare+commit so concurrent writers never share a revision.
     private let writeLock = Mutex(())
 
-    public init(historyLimit: Int = 50_000, indexedFields: Set<String> = []) {
-        state = MemoryState(historyLimit: historyLimit, indexedFields: indexedFields)
+    public init(historyLimit: Int = 50_000, historyByteLimit: Int = 128 << 20, indexedFields: Set<String> = []) {
+        state = MemoryState(historyLimit: historyLimit, historyByteLimit: historyByteLimit, indexedFields: indexedFields)
     }
 
     func apply(_ op: MemoryState.Operation) throws -> StoredObject {

@@ -31,6 +31,8 @@ public final class MemoryState: Sendable {
         var revision: Int64 = 0
         var history: [StorageEvent] = []
         var historyStart = 0
+        /// Bytes of the stored values the live history holds (an event's object and its previous version).
+        var historyBytes = 0
         /// Oldest revision a watch may start after (events after it are all in `history`).
         var compacted: Int64 = 0
         var watchers = WatcherRegistry()
@@ -48,13 +50,17 @@ public final class MemoryState: Sendable {
 
     private let state: Mutex<State>
     let historyLimit: Int
+    /// The most bytes of stored values the history may hold: old versions stay alive only through it, so at
+    /// tens of thousands of objects a count alone let it hold hundreds of MiB.
+    let historyByteLimit: Int
     /// The most bytes of stored values one watcher may have queued and unread (events share the stored bytes with
     /// history, but a queue outliving the history keeps them alive).
     let watcherByteLimit: Int
 
     /// `indexedFields`: selectable fields whose values LIST can look up without a scan (see `list(prefix:field:value:)`).
-    public init(historyLimit: Int = 50_000, watcherByteLimit: Int = 32 << 20, indexedFields: Set<String> = []) {
+    public init(historyLimit: Int = 50_000, historyByteLimit: Int = 128 << 20, watcherByteLimit: Int = 32 << 20, indexedFields: Set<String> = []) {
         self.historyLimit = historyLimit
+        self.historyByteLimit = historyByteLimit
         self.watcherByteLimit = watcherByteLimit
         state = Mutex(State(index: FieldIndex(fields: indexedFields)))
     }
@@ -210,6 +216,7 @@ public final class MemoryState: Sendable {
                 }
                 s.revision = max(s.revision, event.object.revision)
                 s.history.append(event)
+                s.historyBytes += Self.bytes(of: event)
                 var behind: [Int] = []
                 s.watchers.interested(in: event) { id, watcher in
                     if !watcher.offer(event) { behind.append(id) }
@@ -218,21 +225,32 @@ public final class MemoryState: Sendable {
                     if let watcher = s.watchers.remove(id) { overflowed.append(watcher) }
                 }
             }
-            // Trim history in chunks so appends stay amortised O(1).
-            let live = s.history.count - s.historyStart
-            if live > historyLimit {
-                let drop = live - historyLimit
-                s.historyStart += drop
-                s.compacted = s.history[s.historyStart - 1].object.revision
-                if s.historyStart > historyLimit {
-                    s.history.removeFirst(s.historyStart)
-                    s.historyStart = 0
-                }
+            // Oldest events go first, beyond the count or the byte limit. A dropped slot is cleared at once (its
+            // objects freed); the array itself is shifted only once the dead prefix outgrows the live part, so
+            // appends stay amortised O(1).
+            while s.history.count - s.historyStart > 0,
+                  s.history.count - s.historyStart > historyLimit || s.historyBytes > historyByteLimit {
+                s.compacted = s.history[s.historyStart].object.revision
+                s.historyBytes -= Self.bytes(of: s.history[s.historyStart])
+                s.history[s.historyStart] = Self.cleared
+                s.historyStart += 1
+            }
+            if s.historyStart > 1024, s.historyStart > s.history.count - s.historyStart {
+                s.history.removeFirst(s.historyStart)
+                s.historyStart = 0
             }
             return overflowed
         }
         for watcher in overflowed { watcher.endTooSlow() }
     }
+
+    static func bytes(of event: StorageEvent) -> Int {
+        event.object.value.count + (event.previous?.value.count ?? 0)
+    }
+
+    /// What a dropped history slot holds until the array is shifted.
+    static let cleared = StorageEvent(type: .deleted, object: StoredObject(key: "", revision: 0, createRevision: 0, value: [],
+                                                                          attributes: ObjectAttributes(labels: [:], fields: [:])))
 
     /// Events under `prefix` after `revision`; with a `trigger`, only events whose object has (or had) its value.
     public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger? = nil) throws -> WatchStream {

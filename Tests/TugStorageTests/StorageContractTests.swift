@@ -111,6 +111,20 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         }
     }
 
+    @Test func historyIsBoundedInBytes() async throws {
+        // 1 KiB values against a 10 KiB history: old versions are dropped (and freed) long before the count limit.
+        let store = InMemoryBackend(historyLimit: 50_000, historyByteLimit: 10 << 10)
+        let value = [UInt8](repeating: 0x61, count: 1024)
+        _ = try await store.create(key: "/h/a", attributes: .init(), encode: { _ in value })
+        for _ in 0..<100 { _ = try await store.update(key: "/h/a", expectedRevision: nil, attributes: .init(), encode: { _ in value }) }
+        let compacted = store.compactedRevision
+        // Each update holds its object and the version before it: at most 10 KiB is 5 events.
+        #expect(compacted >= 95)
+        #expect(throws: StorageError.self) { _ = try store.watch(prefix: "/h/", after: compacted - 1, bufferLimit: 10) }
+        let stream = try store.watch(prefix: "/h/", after: compacted, bufferLimit: 10)
+        stream.cancel()
+    }
+
     @Test(arguments: backends) func concurrentWritersGetDistinctRevisions(_ name: String) async throws {
         try await Backends.with(name) { store in
             let revisions = try await withThrowingTaskGroup(of: Int64.self) { group in

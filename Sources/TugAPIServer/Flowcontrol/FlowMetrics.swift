@@ -57,32 +57,32 @@ struct FlowMetrics {
             }
         }
         let sortedLevels = levels.values.sorted { $0.settings.name < $1.settings.name }
-        header("apiserver_flowcontrol_current_inqueue_requests", "gauge", "Number of requests currently pending in queues of the API Priority and Fairness subsystem")
-        for level in sortedLevels {
-            for (schema, n) in level.waitingBySchema.sorted(by: { $0.key < $1.key }) {
-                out += "apiserver_flowcontrol_current_inqueue_requests\(labels([("flow_schema", schema), ("priority_level", level.settings.name)])) \(n)\n"
+        /// A gauge per flow schema and priority level.
+        func perSchema(_ name: String, _ help: String, _ values: (PriorityLevel) -> [String: Int]) {
+            header(name, "gauge", help)
+            for level in sortedLevels {
+                for (schema, n) in values(level).sorted(by: { $0.key < $1.key }) {
+                    out += "\(name)\(labels([("flow_schema", schema), ("priority_level", level.settings.name)])) \(n)\n"
+                }
             }
         }
-        header("apiserver_flowcontrol_current_executing_requests", "gauge", "Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem")
-        for level in sortedLevels {
-            for (schema, n) in level.executingBySchema.sorted(by: { $0.key < $1.key }) {
-                out += "apiserver_flowcontrol_current_executing_requests\(labels([("flow_schema", schema), ("priority_level", level.settings.name)])) \(n.requests)\n"
-            }
+        /// A gauge per priority level.
+        func perLevel(_ name: String, _ help: String, _ value: (PriorityLevel) -> Int) {
+            header(name, "gauge", help)
+            for level in sortedLevels { out += "\(name)\(labels([("priority_level", level.settings.name)])) \(value(level))\n" }
         }
-        header("apiserver_flowcontrol_current_executing_seats", "gauge", "Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem")
-        for level in sortedLevels {
-            for (schema, n) in level.executingBySchema.sorted(by: { $0.key < $1.key }) {
-                out += "apiserver_flowcontrol_current_executing_seats\(labels([("flow_schema", schema), ("priority_level", level.settings.name)])) \(n.seats)\n"
-            }
+        perSchema("apiserver_flowcontrol_current_inqueue_requests",
+                  "Number of requests currently pending in queues of the API Priority and Fairness subsystem") { $0.waitingBySchema }
+        perSchema("apiserver_flowcontrol_current_executing_requests",
+                  "Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem") {
+            $0.executingBySchema.mapValues(\.requests)
         }
-        header("apiserver_flowcontrol_nominal_limit_seats", "gauge", "Nominal number of execution seats configured for each priority level")
-        for level in sortedLevels {
-            out += "apiserver_flowcontrol_nominal_limit_seats\(labels([("priority_level", level.settings.name)])) \(level.nominal)\n"
+        perSchema("apiserver_flowcontrol_current_executing_seats",
+                  "Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem") {
+            $0.executingBySchema.mapValues(\.seats)
         }
-        header("apiserver_flowcontrol_request_concurrency_limit", "gauge", "Nominal number of execution seats configured for each priority level")
-        for level in sortedLevels {
-            out += "apiserver_flowcontrol_request_concurrency_limit\(labels([("priority_level", level.settings.name)])) \(level.nominal)\n"
-        }
+        perLevel("apiserver_flowcontrol_nominal_limit_seats", "Nominal number of execution seats configured for each priority level") { $0.nominal }
+        perLevel("apiserver_flowcontrol_request_concurrency_limit", "Nominal number of execution seats configured for each priority level") { $0.nominal }
         header("apiserver_flowcontrol_request_wait_duration_seconds", "histogram", "Length of time a request spent waiting in its queue")
         for (pair, byOutcome) in waitDuration.sorted(by: { $0.key < $1.key }) {
             for (executed, histogram) in byOutcome.sorted(by: { !$0.key && $1.key }) {
