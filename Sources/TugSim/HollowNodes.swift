@@ -19,8 +19,11 @@ public final class HollowNodes: Service, Sendable {
         /// Nodes are spread over this many zones (`topology.kubernetes.io/zone`).
         public var zones = 10
         public var leaseDurationSeconds: Int64 = 40
-        /// Concurrent requests while registering and renewing.
+        /// Concurrent requests while registering and reporting pods.
         public var concurrency = 64
+        /// Concurrent lease renewals: each round must renew every lease within a quarter of the lease duration, as
+        /// kubelets do side by side (nil: one per 25 nodes, at least 16).
+        public var leaseConcurrency: Int?
         /// Whether bound pods are reported Running (off for pure scheduler measurements, as scheduler_perf runs
         /// without kubelets).
         public var reportPods = true
@@ -29,6 +32,8 @@ public final class HollowNodes: Service, Sendable {
     }
 
     let client: RESTClient
+    /// Lease renewals go on connections of their own, so pod reporting never holds them up (a kubelet has its own).
+    let leaseClient: RESTClient
     let configuration: Configuration
     let logger: Logger
     let pods: Informer?
@@ -37,8 +42,10 @@ public final class HollowNodes: Service, Sendable {
     private let reported = Mutex<Set<String>>([])
     let updates: WorkQueue<ObjectKey>
 
-    public init(client: RESTClient, informers: InformerFactory, configuration: Configuration, time: any TimeSource = SystemTime(), logger: Logger) {
+    public init(client: RESTClient, leaseClient: RESTClient? = nil, informers: InformerFactory, configuration: Configuration,
+                time: any TimeSource = SystemTime(), logger: Logger) {
         self.client = client
+        self.leaseClient = leaseClient ?? client
         self.configuration = configuration
         self.logger = logger
         self.time = time
@@ -117,18 +124,23 @@ public final class HollowNodes: Service, Sendable {
                                "renewTime": .string(KubeTime.formatMicro(time.now))]
         let path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
         do {
-            try await client.mergePatch("\(path)/\(name)", ["spec": spec])
+            try await leaseClient.mergePatch("\(path)/\(name)", ["spec": spec])
         } catch let error as StatusError where error.reason == .notFound {
-            try await client.create(path, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                                           "metadata": ["name": .string(name), "namespace": "kube-node-lease"], "spec": spec])
+            try await leaseClient.create(path, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                                "metadata": ["name": .string(name), "namespace": "kube-node-lease"], "spec": spec])
         }
     }
 
-    /// Renews every lease each quarter of the lease duration, as the agent does.
+    /// Renews every lease each quarter of the lease duration, as the agent does: rounds start on that period (not
+    /// after the previous round plus a pause), with enough renewals in flight to finish a round within it.
     func heartbeat() async {
         let names = nodeNames
-        while (try? await time.sleep(for: .seconds(Int64(configuration.leaseDurationSeconds) / 4))) != nil {
-            try? await forEach(names.indices) { try await self.renewLease(names[$0]) }
+        let period = Duration.seconds(max(1, configuration.leaseDurationSeconds / 4))
+        let concurrency = configuration.leaseConcurrency ?? max(16, configuration.count / 25)
+        var next = ContinuousClock.now + period
+        while (try? await time.sleep(for: max(.zero, next - ContinuousClock.now))) != nil {
+            next += period
+            try? await forEach(names.indices, concurrency: concurrency) { try await self.renewLease(names[$0]) }
         }
     }
 
@@ -168,11 +180,13 @@ public final class HollowNodes: Service, Sendable {
         }
     }
 
-    /// Runs `body` for every element with at most `configuration.concurrency` at once; rethrows the first error.
-    func forEach<C: Collection & Sendable>(_ items: C, _ body: @escaping @Sendable (C.Element) async throws -> Void) async throws where C.Element: Sendable {
+    /// Runs `body` for every element with at most `concurrency` (else `configuration.concurrency`) at once;
+    /// rethrows the first error.
+    func forEach<C: Collection & Sendable>(_ items: C, concurrency: Int? = nil, _ body: @escaping @Sendable (C.Element) async throws -> Void) async throws
+    where C.Element: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = items.makeIterator()
-            for _ in 0..<configuration.concurrency {
+            for _ in 0..<(concurrency ?? configuration.concurrency) {
                 guard let item = iterator.next() else { break }
                 group.addTask { try await body(item) }
             }
