@@ -77,7 +77,9 @@ extension ControllerClaims {
     public func claim(_ candidates: [JSONValue], _ dependent: APIResource, client: RESTClient,
                       adoptable: (JSONValue) -> Bool = { _ in true }) async throws -> [JSONValue] {
         var owned: [JSONValue] = []
-        for object in candidates {
+        for (index, object) in candidates.enumerated() {
+            // A pass over tens of thousands of pods must not outlast a shutdown.
+            if index & 1023 == 1023 { try Task.checkCancellation() }
             do {
                 switch decide(object) {
                 case .keep: owned.append(object)
