@@ -4,6 +4,7 @@ conftest checks). It also holds the documents to describing collection paths and
 schemathesis builds its requests from them."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -68,7 +69,8 @@ def test_generated_requests_never_get_a_server_error(fresh_server):
             ["schemathesis", "run", spec, "--url", f"https://127.0.0.1:{s.port}", "-H", f"Authorization: Bearer {s.token()}",
              "--tls-verify", os.path.join(s.data_dir, "server/tls/ca.crt"), "--checks", "not_a_server_error",
              "--phases", "fuzzing", "--max-examples", "3", "--seed", "1", "--workers", "1", "--request-timeout", "20", "--no-color"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            # Its cache goes to the working directory: the scratch one, not the checkout.
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work)
     failures = []
     try:
         for key, run in runs.items():
@@ -79,5 +81,6 @@ def test_generated_requests_never_get_a_server_error(fresh_server):
         for run in runs.values():
             if run.poll() is None:
                 run.kill()
+        shutil.rmtree(work, ignore_errors=True)
     assert not failures, "\n\n".join(failures) + "\nserver log:\n" + s.tail()
     assert s.raw("/readyz", auth=False)[0] == 200
