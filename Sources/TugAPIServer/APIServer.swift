@@ -145,6 +145,8 @@ public final class APIServer: Sendable {
         let path = request.uri.path
         let query = QueryParameters(request.uri.query ?? "")
         var info = RequestInfo.parse(path)
+        // Resolved once: flow control and the handler both need it.
+        let definition = info.flatMap { resolve($0) }
         var response: Response
         var classification: FlowClassification?
         do {
@@ -155,7 +157,8 @@ public final class APIServer: Sendable {
             let user = context.user ?? .anonymous
             var flow: FlowRelease?
             var watch = false
-            switch await admitFlow(request, info: info.flatMap { resolve($0) == nil ? nil : $0 }, query: query, user: user) {
+            let resource = definition.flatMap { d in info.map { (info: $0, definition: d) } }
+            switch await admitFlow(request, resource: resource, query: query, user: user) {
             case .bypass:
                 break
             case .admitted(let release, let c, let isWatch):
@@ -167,7 +170,7 @@ public final class APIServer: Sendable {
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
             defer { if !watch { flow?.release() } }
-            if let i = info, let d = resolve(i) {
+            if let (i, d) = resource {
                 response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
                                                     flow: watch ? flow : nil)
             } else {

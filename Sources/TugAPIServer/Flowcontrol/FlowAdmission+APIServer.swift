@@ -58,8 +58,8 @@ extension APIServer {
 
     /// Seats a request occupies while it runs, as upstream's work estimator: a LIST one per hundred objects it may
     /// have to read (the resource's count, or its `limit` when nothing filters), from 1 to 10; anything else 1.
-    func flowSeats(_ digest: RequestDigest, info: RequestInfo?, query: QueryParameters) -> Int {
-        guard digest.verb == "list", let info, let definition = resolve(info) else { return 1 }
+    func flowSeats(_ digest: RequestDigest, definition: ResourceDefinition?, query: QueryParameters) -> Int {
+        guard digest.verb == "list", let definition else { return 1 }
         let storage = store.scheme.storageDefinition(for: definition)
         var objects = store.backend.count(resourcePrefix: StorageKeys.prefix(storage, namespace: nil))
         let filtered = !(query["labelSelector"] ?? "").isEmpty || !(query["fieldSelector"] ?? "").isEmpty
@@ -68,9 +68,11 @@ extension APIServer {
     }
 
     /// Admits the request through flow control: it runs now, after waiting in its queue, or is rejected.
-    func admitFlow(_ request: Request, info: RequestInfo?, query: QueryParameters, user: UserInfo) async -> FlowGate {
-        guard let digest = flowDigest(request, info: info, query: query, user: user) else { return .bypass }
-        switch await flowControl.admit(digest, seats: flowSeats(digest, info: info, query: query)) {
+    /// `resource` is nil for a non-resource request (or one naming no served resource).
+    func admitFlow(_ request: Request, resource: (info: RequestInfo, definition: ResourceDefinition)?, query: QueryParameters,
+                   user: UserInfo) async -> FlowGate {
+        guard let digest = flowDigest(request, info: resource?.info, query: query, user: user) else { return .bypass }
+        switch await flowControl.admit(digest, seats: flowSeats(digest, definition: resource?.definition, query: query)) {
         case .admitted(let ticket, let classification):
             return .admitted(FlowRelease(controller: flowControl, ticket: ticket), classification, watch: digest.verb == "watch")
         case .rejected(let classification, _):

@@ -68,16 +68,12 @@ final class FlowController: Sendable {
     /// whose settings did not change keeps its queues; requests waiting in a level that changed or went away are
     /// let through rather than stranded.
     func configure(flowSchemas: [JSONValue], priorityLevels: [JSONValue]) {
-        var levelObjects = priorityLevels
-        for mandatory in FlowcontrolBootstrap.priorityLevels where FlowcontrolBootstrap.mandatoryPriorityLevels.contains(mandatory.name)
-        && !levelObjects.contains(where: { $0.name == mandatory.name }) {
-            levelObjects.append(mandatory)
+        func withMandatory(_ objects: [JSONValue], _ bootstrap: [JSONValue], _ mandatory: Set<String>) -> [JSONValue] {
+            let present = Set(objects.map(\.name))
+            return objects + bootstrap.filter { mandatory.contains($0.name) && !present.contains($0.name) }
         }
-        var schemaObjects = flowSchemas
-        for mandatory in FlowcontrolBootstrap.flowSchemas where FlowcontrolBootstrap.mandatoryFlowSchemas.contains(mandatory.name)
-        && !schemaObjects.contains(where: { $0.name == mandatory.name }) {
-            schemaObjects.append(mandatory)
-        }
+        let levelObjects = withMandatory(priorityLevels, FlowcontrolBootstrap.priorityLevels, FlowcontrolBootstrap.mandatoryPriorityLevels)
+        let schemaObjects = withMandatory(flowSchemas, FlowcontrolBootstrap.flowSchemas, FlowcontrolBootstrap.mandatoryFlowSchemas)
         let settings = levelObjects.map(PriorityLevelSettings.init)
         let totalShares = max(1, settings.reduce(0) { $0 + $1.shares })
         let released = state.withLock { s -> [FlowWaiter] in
