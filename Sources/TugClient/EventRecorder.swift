@@ -13,9 +13,18 @@ public final class EventRecorder: Sendable {
     let component: String
     let host: String?
     let logger: Logger
-    private let seen = Mutex<[String: (name: String, count: Int64, order: Int)]>([:])
-    private let sequence = Atomic<Int>(0)
-    private let budgets = Mutex<[String: (tokens: Double, at: Date)]>([:])
+    /// Events written, by object, field path, reason and message: a repeat raises the count of the same Event.
+    private let seen = Mutex(LRUCache<String, Seen>(capacity: EventRecorder.memory))
+    /// The spam filter's token buckets, by object.
+    private let budgets = Mutex(LRUCache<String, Budget>(capacity: EventRecorder.memory))
+    struct Seen {
+        var name: String
+        var count: Int64
+    }
+    struct Budget {
+        var tokens: Double
+        var at: Date
+    }
     static let memory = 4096
     static let burst = 25.0
     static let refillPerSecond = 1.0 / 300
@@ -31,19 +40,13 @@ public final class EventRecorder: Sendable {
     func allow(_ object: String) -> Bool {
         let now = Date()
         return budgets.withLock { budgets in
-            var entry = budgets[object] ?? (Self.burst, now)
+            var entry = budgets.value(for: object) ?? Budget(tokens: Self.burst, at: now)
             entry.tokens = min(Self.burst, entry.tokens + now.timeIntervalSince(entry.at) * Self.refillPerSecond)
             entry.at = now
-            guard entry.tokens >= 1 else {
-                budgets[object] = entry
-                return false
-            }
-            entry.tokens -= 1
-            if budgets.count >= Self.memory, budgets[object] == nil, let full = budgets.first(where: { $0.value.tokens >= Self.burst - 1 })?.key {
-                budgets[full] = nil
-            }
-            budgets[object] = entry
-            return true
+            let allowed = entry.tokens >= 1
+            if allowed { entry.tokens -= 1 }
+            budgets.set(object, entry)
+            return allowed
         }
     }
 
@@ -62,16 +65,11 @@ public final class EventRecorder: Sendable {
             return
         }
         let key = "\(uid)/\(fieldPath ?? "")/\(reason)/\(message)"
-        let order = sequence.add(1, ordering: .relaxed).newValue
         let (eventName, count) = seen.withLock { seen -> (String, Int64) in
-            if let entry = seen[key] {
-                seen[key] = (entry.name, entry.count + 1, order)
-                return (entry.name, entry.count + 1)
-            }
-            if seen.count >= Self.memory, let oldest = seen.min(by: { $0.value.order < $1.value.order })?.key { seen[oldest] = nil }
-            let fresh = "\(name).\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))"
-            seen[key] = (fresh, 1, order)
-            return (fresh, 1)
+            var entry = seen.value(for: key) ?? Seen(name: "\(name).\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))", count: 0)
+            entry.count += 1
+            seen.set(key, entry)
+            return (entry.name, entry.count)
         }
         let now = KubeTime.format(Date()), micro = KubeTime.formatMicro(Date())
         let path = "/api/v1/namespaces/\(namespace)/events"

@@ -27,7 +27,7 @@ public final class MemoryState: Sendable {
 
     struct State {
         var objects: [String: StoredObject] = [:]
-        var sortedKeys: [String]? = []
+        var keys = KeyDirectories()
         var revision: Int64 = 0
         var history: [StorageEvent] = []
         var historyStart = 0
@@ -70,12 +70,13 @@ public final class MemoryState: Sendable {
         state.withLock { s in
             s.objects = Dictionary(objects.map { ($0.key, $0) }, uniquingKeysWith: { a, b in a.revision > b.revision ? a : b })
             s.index.removeAll()
+            s.keys.removeAll()
             s.resourceCounts = [:]
             for object in s.objects.values {
                 s.index.insert(object)
+                s.keys.insert(object.key)
                 s.count(object.key, by: 1)
             }
-            s.sortedKeys = nil
             s.revision = revision
             s.compacted = revision
         }
@@ -103,21 +104,7 @@ public final class MemoryState: Sendable {
 
     public func list(prefix: String) -> (items: [StoredObject], revision: Int64) {
         state.withLock { s in
-            if s.sortedKeys == nil { s.sortedKeys = s.objects.keys.sorted() }
-            let keys = s.sortedKeys ?? []
-            // Binary search for the first key >= prefix, then scan while keys share the prefix.
-            var lo = 0, hi = keys.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if keys[mid] < prefix { lo = mid + 1 } else { hi = mid }
-            }
-            var items: [StoredObject] = []
-            var i = lo
-            while i < keys.count, keys[i].hasPrefix(prefix) {
-                if let o = s.objects[keys[i]] { items.append(o) }
-                i += 1
-            }
-            return (items, s.revision)
+            (s.keys.keys(withPrefix: prefix).compactMap { s.objects[$0] }, s.revision)
         }
     }
 
@@ -203,7 +190,7 @@ public final class MemoryState: Sendable {
                     s.objects[event.object.key] = event.object
                     s.index.insert(event.object)
                     s.count(event.object.key, by: 1)
-                    s.sortedKeys = nil
+                    s.keys.insert(event.object.key)
                 case .modified:
                     s.objects[event.object.key] = event.object
                     s.index.update(from: event.previous, to: event.object)
@@ -211,8 +198,8 @@ public final class MemoryState: Sendable {
                     if let old = s.objects.removeValue(forKey: event.object.key) {
                         s.index.remove(old)
                         s.count(old.key, by: -1)
+                        s.keys.remove(old.key)
                     }
-                    s.sortedKeys = nil
                 }
                 s.revision = max(s.revision, event.object.revision)
                 s.history.append(event)

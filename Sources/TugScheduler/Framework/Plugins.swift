@@ -24,7 +24,7 @@ protocol FilterPlugin: SchedulerPlugin {
 }
 
 protocol PreScorePlugin: SchedulerPlugin {
-    func preScore(_ state: inout CycleState, pod: PodInfo, nodes: [NodeInfo], cluster: ClusterState)
+    func preScore(_ state: inout CycleState, pod: PodInfo, cluster: ClusterState)
 }
 
 protocol ScorePlugin: SchedulerPlugin {

@@ -55,10 +55,7 @@ struct SchedulingAlgorithm: Sendable {
         }
         guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
         if feasible.count == 1 { return Outcome(node: nodes[feasible[0]].name, failures: failures, state: state, examined: examined) }
-        if !profile.preScores.isEmpty {
-            let candidates = feasible.map { nodes[$0] }
-            for plugin in profile.preScores { plugin.preScore(&state, pod: pod, nodes: candidates, cluster: cluster) }
-        }
+        for plugin in profile.preScores { plugin.preScore(&state, pod: pod, cluster: cluster) }
         var totals = Array(repeating: Int64(0), count: feasible.count)
         var scores = Array(repeating: Int64(0), count: feasible.count)
         for plugin in profile.scorers {

@@ -85,7 +85,7 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
         return .success
     }
 
-    func preScore(_ state: inout CycleState, pod: PodInfo, nodes: [NodeInfo], cluster: ClusterState) {
+    func preScore(_ state: inout CycleState, pod: PodInfo, cluster: ClusterState) {
         guard !pod.preferredAffinity.isEmpty || !pod.preferredAntiAffinity.isEmpty else { return }
         let labels = { (ns: String) in cluster.namespaceLabels[ns] ?? [:] }
         var scores: [TopologyPair: Int64] = [:]

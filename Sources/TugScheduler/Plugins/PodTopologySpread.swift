@@ -56,7 +56,7 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePl
         return .success
     }
 
-    func preScore(_ state: inout CycleState, pod: PodInfo, nodes: [NodeInfo], cluster: ClusterState) {
+    func preScore(_ state: inout CycleState, pod: PodInfo, cluster: ClusterState) {
         let soft = pod.spread.filter { $0.whenUnsatisfiable == "ScheduleAnyway" }
         guard !soft.isEmpty else { return }
         state[ScoreCounts.self] = ScoreCounts(perConstraint: Self.count(soft, pod: pod, nodes: cluster.nodes))
