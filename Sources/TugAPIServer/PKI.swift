@@ -14,19 +14,21 @@ public struct ClusterCredentials: Sendable {
         self.servingKeyPEM = servingKeyPEM
         self.adminToken = adminToken
         self.serviceAccountKeyPEM = serviceAccountKeyPEM
+        nodeToken = NodeJoinToken(caPEM: caPEM, secret: "").description
     }
 
-    public var caPEM: String
+    public var caPEM: String { didSet { nodeToken = NodeJoinToken(caPEM: caPEM, secret: nodeSecret).description } }
     public var servingCertificatePEM: String
     public var servingKeyPEM: String
     public var adminToken: String
     /// Signs service-account tokens (ES256 JWTs).
     public var serviceAccountKeyPEM: String
     /// The secret nodes join with (`tug agent --token`); see `NodeJoinToken`.
-    public var nodeSecret: String = ""
+    public var nodeSecret: String = "" { didSet { nodeToken = NodeJoinToken(caPEM: caPEM, secret: nodeSecret).description } }
 
     /// The join token printed for `tug agent --token`: it names the CA, so the agent can trust the server it fetches.
-    public var nodeToken: String { NodeJoinToken(caPEM: caPEM, secret: nodeSecret).description }
+    /// Kept, not derived on each use: every request from a node compares against it, and deriving it hashes the CA.
+    public private(set) var nodeToken: String
 
     public static func loadOrCreate(directory: String, hosts: [String]) throws -> ClusterCredentials {
         let fm = FileManager.default
