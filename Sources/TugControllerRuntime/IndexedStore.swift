@@ -105,9 +105,14 @@ public enum Indexes {
     public static let ownerUID = "ownerUID"
     /// A pod's `spec.nodeName`.
     public static let nodeName = "nodeName"
+    /// The namespace of an object no controller owns (no owner reference with `controller: true`).
+    public static let orphans = "orphans"
 
     public static let byNamespace: IndexedStore.IndexFunction = { [$0.namespace] }
     public static let byOwnerUID: IndexedStore.IndexFunction = { $0.ownerReferences.compactMap { $0["uid"].stringValue } }
+    public static let byOrphanNamespace: IndexedStore.IndexFunction = { object in
+        object.ownerReferences.contains { $0["controller"].boolValue == true } ? [] : [object.namespace]
+    }
     public static let byNodeName: IndexedStore.IndexFunction = { object in
         object["spec"]["nodeName"].stringValue.map { [$0] } ?? []
     }

@@ -76,7 +76,7 @@ extension ObjectStore {
                 do {
                     let updated = try await backend.update(key: key, expectedRevision: stored.revision,
                                                            attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
-                    return .pending(try decode(updated))
+                    return .pending(Self.written(object, stored: updated.revision))
                 } catch StorageError.conflict {
                     continue
                 } catch {
@@ -87,7 +87,7 @@ extension ObjectStore {
             do {
                 let tombstone = try await backend.delete(key: key, expectedRevision: stored.revision, encode: encoder(object))
                 hooks.release(object, definition: d)
-                return .deleted(try decode(tombstone))
+                return .deleted(Self.written(object, stored: tombstone.revision))
             } catch StorageError.conflict {
                 continue
             } catch {
@@ -105,7 +105,7 @@ extension ObjectStore {
         do {
             let updated = try await backend.update(key: stored.key, expectedRevision: stored.revision,
                                                    attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
-            return try decode(updated)
+            return Self.written(object, stored: updated.revision)
         } catch {
             throw mapStorage(error, d, name: object.name)
         }

@@ -119,14 +119,19 @@ public final class ObjectStore: Sendable {
 
     func encoder(_ object: JSONValue) -> @Sendable (Int64) throws -> [UInt8] {
         { revision in
-            var o = object
-            o.resourceVersion = String(revision)
-            let bytes = JSONWriter.bytes(o)
+            let bytes = JSONWriter.bytes(Self.written(object, stored: revision))
             guard bytes.count <= Self.maxObjectBytes else {
                 throw StatusError.entityTooLarge("the object is \(bytes.count) bytes; at most \(Self.maxObjectBytes) bytes can be stored")
             }
             return bytes
         }
+    }
+
+    /// The object as `encoder` stored it at `revision`: what a write returns, without parsing back what it wrote.
+    static func written(_ object: JSONValue, stored revision: Int64) -> JSONValue {
+        var o = object
+        o.resourceVersion = String(revision)
+        return o
     }
 
     func mapStorage(_ error: any Error, _ d: ResourceDefinition, name: String) -> StatusError {
@@ -188,7 +193,7 @@ public final class ObjectStore: Sendable {
             do {
                 let stored = try await backend.create(key: StorageKeys.key(d, namespace: object.namespace, name: object.name),
                                                       attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
-                return try decode(stored)
+                return Self.written(object, stored: stored.revision)
             } catch {
                 let failure = mapStorage(error, d, name: object.name)
                 if generated, failure.reason == .alreadyExists, attempts < 8 {
@@ -268,10 +273,10 @@ public final class ObjectStore: Sendable {
                 // The last finalizer is gone: the pending deletion completes now.
                 let tombstone = try await backend.delete(key: key, expectedRevision: oldRevision, encode: encoder(object))
                 hooks.release(object, definition: d)
-                return try decode(tombstone)
+                return Self.written(object, stored: tombstone.revision)
             }
             let stored = try await backend.update(key: key, expectedRevision: oldRevision, attributes: StorageKeys.attributes(object, definition: d), encode: encoder(object))
-            return try decode(stored)
+            return Self.written(object, stored: stored.revision)
         } catch {
             throw mapStorage(error, d, name: old.name)
         }

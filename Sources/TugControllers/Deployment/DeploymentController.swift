@@ -30,7 +30,7 @@ public final class DeploymentController: Controller {
         deployments = informers.informer(.deployments)
         replicaSets = informers.informer(.replicaSets)
         pods = informers.informer(.pods)
-        replicaSets.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
+        ControllerClaims.addIndexes(to: replicaSets.store)
         pods.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
         deployments.addHandler { [queue] event in queue.add(ObjectKey(event.object)) }
         replicaSets.addHandler { [weak self] event in self?.replicaSetChanged(event) }
@@ -86,8 +86,8 @@ public final class DeploymentController: Controller {
 
     /// ReplicaSets this Deployment controls after adoption and release.
     func claimReplicaSets(_ d: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        try await ControllerClaims(owner: d, resource: .deployments, selector: selector)
-            .claim(replicaSets.store.list(namespace: d.namespace), .replicaSets, client: client)
+        let claims = ControllerClaims(owner: d, resource: .deployments, selector: selector)
+        return try await claims.claim(claims.candidates(in: replicaSets.store), .replicaSets, client: client)
     }
 
     /// A change of `spec.replicas` alone: some active ReplicaSet was sized for a different count.

@@ -31,7 +31,7 @@ public final class ReplicaSetController: Controller {
         events = EventRecorder(client: client, component: "replicaset-controller", logger: logger)
         replicaSets = informers.informer(.replicaSets)
         pods = informers.informer(.pods)
-        pods.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
+        ControllerClaims.addIndexes(to: pods.store)
         replicaSets.addHandler { [queue] event in queue.add(ObjectKey(event.object)) }
         pods.addHandler { [weak self] event in self?.podChanged(event) }
     }
@@ -106,8 +106,8 @@ public final class ReplicaSetController: Controller {
 
     /// Pods this ReplicaSet controls after adopting matching orphans and releasing pods that no longer match.
     func claimPods(_ rs: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        try await ControllerClaims(owner: rs, resource: .replicaSets, selector: selector)
-            .claim(pods.store.list(namespace: rs.namespace), .pods, client: client)
+        let claims = ControllerClaims(owner: rs, resource: .replicaSets, selector: selector)
+        return try await claims.claim(claims.candidates(in: pods.store), .pods, client: client)
     }
 
     /// Creates or deletes pods toward `spec.replicas`; returns the first creation error, if any.

@@ -71,6 +71,21 @@ public struct ControllerClaims {
 }
 
 extension ControllerClaims {
+    /// Indexes `candidates(in:)` reads; an owner's controller adds them to its dependents' store once.
+    public static func addIndexes(to store: IndexedStore) {
+        store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
+        store.addIndex(Indexes.orphans, Indexes.byOrphanNamespace)
+    }
+
+    /// What `claim` can change or keep in `store` (indexed by `addIndexes`): the objects in the owner's namespace
+    /// it controls, and the orphans there. Everything else is controlled by another owner, which `decide` ignores,
+    /// so a sync costs what the owner has rather than a pass over its whole namespace.
+    public func candidates(in store: IndexedStore) -> [JSONValue] {
+        let namespace = owner.namespace, uid = owner.uid
+        let controlled = store.byIndex(Indexes.ownerUID, uid).filter { $0.namespace == namespace && ControllerRef.of($0)?["uid"].stringValue == uid }
+        return controlled + store.byIndex(Indexes.orphans, namespace)
+    }
+
     /// Claims among `candidates` (objects of `dependent`'s kind): keeps what this owner controls, adopts matching
     /// orphans that `adoptable` accepts, releases what no longer matches; returns what the owner controls now. An
     /// object that changed or went away meanwhile is skipped (its next event brings it back).

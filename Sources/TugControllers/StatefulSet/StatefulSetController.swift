@@ -32,7 +32,7 @@ public final class StatefulSetController: Controller {
         pods = informers.informer(.pods)
         revisions = informers.informer(.controllerRevisions)
         claims = informers.informer(.persistentVolumeClaims)
-        pods.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
+        ControllerClaims.addIndexes(to: pods.store)
         revisions.store.addIndex(Indexes.ownerUID, Indexes.byOwnerUID)
         sets.addHandler { [queue] event in queue.add(ObjectKey(event.object)) }
         pods.addHandler { [weak self] event in
@@ -73,8 +73,8 @@ public final class StatefulSetController: Controller {
 
     /// Pods this set controls; only orphans with this set's names (`<set>-<n>`) are adopted.
     func claimPods(_ set: JSONValue, selector: LabelSelector) async throws -> [JSONValue] {
-        try await ControllerClaims(owner: set, resource: .statefulSets, selector: selector)
-            .claim(pods.store.list(namespace: set.namespace), .pods, client: client) { StatefulSetPods.ordinal($0, of: set) != nil }
+        let claims = ControllerClaims(owner: set, resource: .statefulSets, selector: selector)
+        return try await claims.claim(claims.candidates(in: pods.store), .pods, client: client) { StatefulSetPods.ordinal($0, of: set) != nil }
     }
 
     static func template(of revision: JSONValue) -> JSONValue {
