@@ -119,7 +119,7 @@ public final class ObjectStore: Sendable {
 
     func encoder(_ object: JSONValue) -> @Sendable (Int64) throws -> [UInt8] {
         { revision in
-            let bytes = JSONWriter.bytes(Self.written(object, stored: revision))
+            let bytes = JSONWriter.exactBytes(Self.written(object, stored: revision))
             guard bytes.count <= Self.maxObjectBytes else {
                 throw StatusError.entityTooLarge("the object is \(bytes.count) bytes; at most \(Self.maxObjectBytes) bytes can be stored")
             }

@@ -7,6 +7,15 @@ public enum JSONWriter {
         return out
     }
 
+    /// `bytes(value)` in an array of exactly its size, for encodings that are kept (stored objects): a grown
+    /// array keeps up to half again its size as slack, for as long as the object is stored.
+    public static func exactBytes(_ value: JSONValue) -> [UInt8] {
+        let grown = bytes(value)
+        return [UInt8](unsafeUninitializedCapacity: grown.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: grown)
+        }
+    }
+
     public static func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)
     }
