@@ -45,19 +45,26 @@ extension JSONValue {
     }
 
     /// Member access that yields `.null` for anything missing, so paths can be chained: `obj["spec"]["replicas"]`.
+    /// Setting `.null` removes the member. Writes happen in place: the object is taken out of `self` while it is
+    /// changed, so a nested write (`obj["spec"]["replicas"] = 3`) copies no dictionary along the path.
     public subscript(key: String) -> JSONValue {
         get {
             if case .object(let o) = self, let v = o[key] { return v }
             return .null
         }
-        set {
+        _modify {
             guard case .object(var o) = self else {
-                if newValue.isNull { return }
-                self = .object([key: newValue])
+                var value = JSONValue.null
+                defer { if !value.isNull { self = .object([key: value]) } }
+                yield &value
                 return
             }
-            if newValue.isNull { o.removeValue(forKey: key) } else { o[key] = newValue }
-            self = .object(o)
+            self = .null
+            defer {
+                if case .null? = o[key] { o.removeValue(forKey: key) }
+                self = .object(o)
+            }
+            yield &o[key, default: .null]
         }
     }
 
