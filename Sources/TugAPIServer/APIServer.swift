@@ -326,7 +326,7 @@ public final class APIServer: Sendable {
     }
 
     /// The answer to each access review kind for the single admin user: everything is allowed.
-    static let reviewStatus: [String: JSONValue] = [
+    static let reviewStatus: JSONObject = [
         "SelfSubjectAccessReview": ["allowed": true, "reason": "the cluster administrator may perform every action"],
         "SelfSubjectRulesReview": ["resourceRules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]],
                                    "nonResourceRules": [["verbs": ["*"], "nonResourceURLs": ["*"]]], "incomplete": false],

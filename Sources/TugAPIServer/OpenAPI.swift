@@ -12,7 +12,7 @@ struct OpenAPI {
 
     /// `/openapi/v3`: index of group-version documents.
     func index(hash: String) -> JSONValue {
-        var paths: [String: JSONValue] = [:]
+        var paths: JSONObject = [:]
         for gv in groupVersions {
             let key = gv.group.isEmpty ? "api/\(gv.version)" : "apis/\(gv.group)/\(gv.version)"
             paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)?hash=\(hash)")]
@@ -27,8 +27,8 @@ struct OpenAPI {
     func document(group: String, version: String) -> JSONValue? {
         let definitions = scheme.resources(group: group, version: version)
         guard !definitions.isEmpty else { return nil }
-        var schemas: [String: JSONValue] = [:]
-        var paths: [String: JSONValue] = [:]
+        var schemas: JSONObject = [:]
+        var paths: JSONObject = [:]
         for d in definitions {
             collect(d.schema, into: &schemas, refPrefix: "#/components/schemas/")
             if var s = schemas[d.schema.name] {
@@ -43,7 +43,7 @@ struct OpenAPI {
 
     /// `/openapi/v2` as JSON (kubectl asks for protobuf first and accepts JSON).
     func swagger() -> JSONValue {
-        var definitions: [String: JSONValue] = [:]
+        var definitions: JSONObject = [:]
         for d in scheme.definitions {
             collect(d.schema, into: &definitions, refPrefix: "#/definitions/")
             if var s = definitions[d.schema.name] {
@@ -56,10 +56,10 @@ struct OpenAPI {
         return ["swagger": "2.0", "info": ["title": "Kubernetes", "version": "v1.32.4"], "paths": .emptyObject, "definitions": .object(definitions)]
     }
 
-    func collect(_ schema: TypeSchema, into out: inout [String: JSONValue], refPrefix: String) {
+    func collect(_ schema: TypeSchema, into out: inout JSONObject, refPrefix: String) {
         if out[schema.name] != nil { return }
         out[schema.name] = .emptyObject
-        var properties: [String: JSONValue] = [:]
+        var properties: JSONObject = [:]
         for (name, field) in schema.fields {
             var p = property(field.type, into: &out, refPrefix: refPrefix)
             if let description = field.description.isEmpty ? FieldDescriptions.common[name] : field.description {
@@ -82,7 +82,7 @@ struct OpenAPI {
         out[schema.name] = s
     }
 
-    func property(_ type: FieldType, into out: inout [String: JSONValue], refPrefix: String) -> JSONValue {
+    func property(_ type: FieldType, into out: inout JSONObject, refPrefix: String) -> JSONValue {
         switch type {
         case .string: return ["type": "string"]
         case .bytes: return ["type": "string", "format": "byte"]

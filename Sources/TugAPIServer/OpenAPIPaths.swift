@@ -41,7 +41,7 @@ extension OpenAPI {
     static let patchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
 
     /// Paths of one resource; adds the list and status schemas they refer to.
-    func paths(_ d: ResourceDefinition, schemas: inout [String: JSONValue]) -> [String: JSONValue] {
+    func paths(_ d: ResourceDefinition, schemas: inout JSONObject) -> JSONObject {
         let gvk: JSONValue = ["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)]
         let ref: JSONValue = ["$ref": .string("#/components/schemas/\(d.schema.name)")]
         let listName = d.schema.name + "List"
@@ -59,7 +59,7 @@ extension OpenAPI {
         let statusRef: JSONValue = ["$ref": .string("#/components/schemas/\(Self.statusSchemaName)")]
 
         func responses(_ codes: [String], _ schema: JSONValue) -> JSONValue {
-            var out: [String: JSONValue] = ["401": ["description": "Unauthorized"]]
+            var out: JSONObject = ["401": ["description": "Unauthorized"]]
             for code in codes { out[code] = ["description": .string(code == "201" ? "Created" : code == "202" ? "Accepted" : "OK"), "content": Self.content(schema)] }
             return .object(out)
         }
@@ -71,7 +71,7 @@ extension OpenAPI {
             return op
         }
         let objectBody: JSONValue = ["required": true, "content": Self.content(ref)]
-        let patchBody: JSONValue = ["required": true, "content": .object(Dictionary(uniqueKeysWithValues: Self.patchTypes.map {
+        let patchBody: JSONValue = ["required": true, "content": .object(JSONObject(Self.patchTypes.map {
             ($0, ["schema": ["type": "object", "description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."]] as JSONValue)
         }))]
         let deleteBody: JSONValue = ["content": Self.content(["$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"])]
@@ -83,9 +83,9 @@ extension OpenAPI {
         let collection = d.namespaced ? "\(base)/namespaces/{namespace}/\(d.resource)" : "\(base)/\(d.resource)"
         let collectionParameters: [JSONValue] = (d.namespaced ? [namespace] : []) + [Self.pretty]
         let itemParameters: [JSONValue] = [name] + collectionParameters
-        var out: [String: JSONValue] = [:]
+        var out: JSONObject = [:]
 
-        var collectionOps: [String: JSONValue] = ["parameters": .array(collectionParameters)]
+        var collectionOps: JSONObject = ["parameters": .array(collectionParameters)]
         if d.verbs.contains("list") { collectionOps["get"] = operation("list\(scope)\(d.kind)", "list", Self.listParameters, responses(["200"], listRef)) }
         if d.verbs.contains("create") {
             collectionOps["post"] = operation("create\(scope)\(d.kind)", "post", Self.writeParameters, body: objectBody, responses(["200", "201", "202"], ref))
@@ -100,7 +100,7 @@ extension OpenAPI {
                                            "get": operation("list\(d.kind)ForAllNamespaces", "list", Self.listParameters, responses(["200"], listRef))]
         }
 
-        var itemOps: [String: JSONValue] = ["parameters": .array(itemParameters)]
+        var itemOps: JSONObject = ["parameters": .array(itemParameters)]
         if d.verbs.contains("get") { itemOps["get"] = operation("read\(scope)\(d.kind)", "get", [], responses(["200"], ref)) }
         if d.verbs.contains("update") {
             itemOps["put"] = operation("replace\(scope)\(d.kind)", "put", Self.writeParameters, body: objectBody, responses(["200", "201"], ref))

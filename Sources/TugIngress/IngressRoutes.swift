@@ -41,10 +41,10 @@ public struct IngressRoutes: Sendable {
 
     /// The routes of `ingresses` (already filtered to this controller's class).
     public init(ingresses: [JSONValue], services: [JSONValue], slices: [JSONValue], secrets: [JSONValue]) {
-        var servicesByKey: [String: JSONValue] = [:]
+        var servicesByKey: JSONObject = [:]
         for service in services { servicesByKey["\(service.namespace)/\(service.name)"] = service }
         let slicesByService = EndpointSliceReading.byService(slices)
-        var secretsByKey: [String: JSONValue] = [:]
+        var secretsByKey: JSONObject = [:]
         for secret in secrets { secretsByKey["\(secret.namespace)/\(secret.name)"] = secret }
 
         func backend(_ spec: JSONValue, namespace: String) -> Backend? {

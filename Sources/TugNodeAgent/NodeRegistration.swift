@@ -17,7 +17,7 @@ struct NodeRegistration: Sendable {
 
     func nodeObject() -> JSONValue {
         let architecture = facts.architecture
-        var labels: [String: JSONValue] = [
+        var labels: JSONObject = [
             "kubernetes.io/hostname": .string(configuration.nodeName), "kubernetes.io/os": "linux",
             "kubernetes.io/arch": .string(architecture), "beta.kubernetes.io/os": "linux",
             "beta.kubernetes.io/arch": .string(architecture),

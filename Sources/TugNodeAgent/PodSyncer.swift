@@ -14,7 +14,7 @@ protocol PodStatusWriter: Sendable {
 /// Per-pod facts the agent remembers between syncs (lost on restart, rebuilt from the runtime and the API).
 final class PodMemory: Sendable {
     private let waitingReasons = Mutex<[String: [String: (reason: String, message: String)]]>([:])
-    private let reported = Mutex<[String: JSONValue]>([:])
+    private let reported = Mutex<JSONObject>([:])
 
     func waiting(_ uid: String) -> [String: (reason: String, message: String)] { waitingReasons.withLock { $0[uid] ?? [:] } }
     func setWaiting(_ uid: String, _ name: String, _ value: (reason: String, message: String)?) {

@@ -4,7 +4,7 @@ import TugAPIMachinery
 /// during a sync mark the pod dirty and it syncs once more with the newest spec; a sync that asks to look again
 /// later (a back-off) is re-queued after that delay.
 actor PodWorkers {
-    private var pods: [String: JSONValue] = [:]
+    private var pods: JSONObject = [:]
     private var busy: Set<String> = []
     private var dirty: Set<String> = []
     private var timers: [String: Task<Void, Never>] = [:]

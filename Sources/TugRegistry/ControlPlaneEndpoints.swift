@@ -35,7 +35,7 @@ public enum ControlPlaneEndpoints {
 
     /// Creates the object, or updates it where `fields` or `labels` differ.
     static func put(_ store: ObjectStore, _ d: ResourceDefinition, namespace: String, name: String, labels: [String: String],
-                    fields: [String: JSONValue]) async throws {
+                    fields: JSONObject) async throws {
         if let current = try? store.getObject(d, namespace: namespace, name: name) {
             var updated = current
             for (key, value) in fields { updated[key] = value }

@@ -16,11 +16,11 @@ enum FieldManager {
     /// The FieldsV1 set of an applied configuration.
     static func fieldSet(of applied: JSONValue, schema: TypeSchema?) -> JSONValue {
         guard case .object(let object) = applied else { return .emptyObject }
-        var out: [String: JSONValue] = [:]
+        var out: JSONObject = [:]
         for (key, value) in object where key != "apiVersion" && key != "kind" {
             if key == "metadata" {
                 guard case .object(let meta) = value else { continue }
-                var m: [String: JSONValue] = [:]
+                var m: JSONObject = [:]
                 for (mk, mv) in meta where !ignoredMetadata.contains(mk) {
                     m["f:" + mk] = fields(of: mv, type: schema?.fields["metadata"].flatMap { fieldType(in: $0, mk) }, strategy: .replace)
                 }
@@ -41,7 +41,7 @@ enum FieldManager {
     static func fields(of value: JSONValue, type: FieldType?, strategy: PatchStrategy) -> JSONValue {
         switch value {
         case .object(let object):
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             let schema: TypeSchema?
             var valueType: FieldType?
             switch type {
@@ -59,7 +59,7 @@ enum FieldManager {
             if case .array(let t) = type { elementType = t }
             switch strategy {
             case .mergeByKey(let key), .mergeByKeyRetainKeys(let key):
-                var out: [String: JSONValue] = [:]
+                var out: JSONObject = [:]
                 for item in items {
                     guard let id = item[key] as JSONValue?, !id.isNull else { continue }
                     var element = fields(of: item, type: elementType, strategy: .replace).objectValue ?? [:]
@@ -68,7 +68,7 @@ enum FieldManager {
                 }
                 return .object(out)
             case .mergeSet:
-                return .object(Dictionary(items.map { ("v:" + JSONWriter.string($0), JSONValue.emptyObject) }, uniquingKeysWith: { a, _ in a }))
+                return .object(JSONObject(items.map { ("v:" + JSONWriter.string($0), JSONValue.emptyObject) }))
             default:
                 return .emptyObject
             }

@@ -203,7 +203,7 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         }
         let (forced, _) = try await store.patch(cms, namespace: "default", name: "c", type: .apply, body: Array(other.utf8), fieldManager: "three", force: true)
         #expect(forced["data"] == ["a": "2", "b": "1"])
-        let owners = forced["metadata"]["managedFields"].arrayValue?.reduce(into: [String: JSONValue]()) { $0[$1["manager"].stringValue ?? ""] = $1["fieldsV1"]["f:data"] }
+        let owners = forced["metadata"]["managedFields"].arrayValue?.reduce(into: JSONObject()) { $0[$1["manager"].stringValue ?? ""] = $1["fieldsV1"]["f:data"] }
         #expect(owners?["one"] == ["f:b": .emptyObject])
         #expect(owners?["three"] == ["f:a": .emptyObject])
     }

@@ -18,7 +18,7 @@ enum Build {
     }
 
     static func pod(_ name: String, namespace: String = "default", cpu: String? = nil, memory: String? = nil, labels: [String: String] = [:],
-                    node: String? = nil, priority: Int64 = 0, spec extra: [String: JSONValue] = [:]) -> JSONValue {
+                    node: String? = nil, priority: Int64 = 0, spec extra: JSONObject = [:]) -> JSONValue {
         var requests: JSONValue = .emptyObject
         if let cpu { requests["cpu"] = .string(cpu) }
         if let memory { requests["memory"] = .string(memory) }

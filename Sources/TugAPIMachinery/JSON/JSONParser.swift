@@ -19,7 +19,7 @@ public struct JSONParser {
         return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth)
             parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0, path: "")
+            let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
             if parser.index != buffer.count { throw JSONParseError(offset: parser.index, message: "invalid character after top-level value") }
             return ParseResult(value: value, duplicateKeys: parser.duplicates)
@@ -46,6 +46,7 @@ private struct Cursor {
     let maxDepth: Int
     var index = 0
     var duplicates: [String] = []
+    var path: [PathComponent] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -63,12 +64,12 @@ private struct Cursor {
         }
     }
 
-    mutating func parseValue(depth: Int, path: String) throws(JSONParseError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < maxDepth else { throw fail("exceeded max depth of \(maxDepth)") }
         guard index < bytes.count else { throw fail("unexpected end of JSON input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth, path: path)
-        case UInt8(ascii: "["): return try parseArray(depth: depth, path: path)
+        case UInt8(ascii: "{"): return try parseObject(depth: depth)
+        case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expect("true"); return .bool(true)
         case UInt8(ascii: "f"): try expect("false"); return .bool(false)
@@ -88,11 +89,12 @@ private struct Cursor {
         index += count
     }
 
-    mutating func parseObject(depth: Int, path: String) throws(JSONParseError) -> JSONValue {
+    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var object: [String: JSONValue] = [:]
+        var members: [JSONObject.Element] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject()) }
+        var sorted = true
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected string key") }
@@ -101,31 +103,59 @@ private struct Cursor {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after object key") }
             index += 1
             skipWhitespace()
-            let childPath = path.isEmpty ? key : path + "." + key
-            let value = try parseValue(depth: depth + 1, path: childPath)
-            if object.updateValue(value, forKey: key) != nil { duplicates.append(childPath) }
+            path.append(.key(key))
+            let value = try parseValue(depth: depth + 1)
+            path.removeLast()
+            if sorted, let last = members.last, !(last.key < key) { sorted = false }
+            members.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                if !sorted {
+                    for key in JSONObject.sortKeepingLast(&members) { duplicates.append(pathString(appending: key)) }
+                }
+                return .object(JSONObject(sortedMembers: members))
+            }
             throw fail("expected ',' or '}' after object value")
         }
     }
 
-    mutating func parseArray(depth: Int, path: String) throws(JSONParseError) -> JSONValue {
+    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var array: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
         while true {
             skipWhitespace()
-            array.append(try parseValue(depth: depth + 1, path: "\(path)[\(array.count)]"))
+            path.append(.index(array.count))
+            array.append(try parseValue(depth: depth + 1))
+            path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
             throw fail("expected ',' or ']' after array element")
         }
+    }
+
+    /// Where the cursor is, as the dotted path duplicate keys are reported with (`spec.containers[0].name`); built
+    /// only for a report, not for every member.
+    enum PathComponent {
+        case key(String)
+        case index(Int)
+    }
+
+    func pathString(appending key: String) -> String {
+        var out = ""
+        for component in path {
+            switch component {
+            case .key(let k): out += out.isEmpty ? k : "." + k
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out.isEmpty ? key : out + "." + key
     }
 
     mutating func parseString() throws(JSONParseError) -> String {

@@ -9,9 +9,9 @@ public enum JSONValue: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
-    public static let emptyObject = JSONValue.object([:])
+    public static let emptyObject = JSONValue.object(JSONObject())
 }
 
 extension JSONValue {
@@ -20,7 +20,7 @@ extension JSONValue {
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
-    public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+    public var objectValue: JSONObject? { if case .object(let o) = self { return o } else { return nil } }
 
     /// Integer value; accepts a float with no fractional part (YAML and Python sometimes send `3.0`).
     public var intValue: Int64? {
@@ -99,7 +99,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements))
     }
     public init(nilLiteral: ()) { self = .null }
     public init(floatLiteral value: Double) { self = .double(value) }
@@ -116,6 +116,6 @@ extension JSONValue {
     }
 
     public init(stringMap: [String: String]) {
-        self = .object(stringMap.mapValues { .string($0) })
+        self = .object(JSONObject(stringMap.lazy.map { ($0.key, JSONValue.string($0.value)) }))
     }
 }

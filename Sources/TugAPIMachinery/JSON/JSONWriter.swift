@@ -37,12 +37,13 @@ public enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for key in o.keys.sorted() {
+            // Members are kept in key order: the canonical form needs no sort.
+            for (key, member) in o {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(o[key] ?? .null, into: &out)
+                write(member, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

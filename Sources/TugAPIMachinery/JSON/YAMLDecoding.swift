@@ -40,7 +40,7 @@ public enum YAMLDecoding {
             default: return .string(scalar.string)
             }
         case .mapping(let mapping):
-            var object: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
             for (key, value) in mapping {
                 guard case .scalar(let k) = key else { throw Failure(description: "YAML mapping keys must be strings") }
                 object[k.string] = try convert(value, depth: depth + 1, budget: &budget)

@@ -2,7 +2,7 @@
 public enum MergePatch {
     public static func apply(_ patch: JSONValue, to target: JSONValue) -> JSONValue {
         guard case .object(let patchObject) = patch else { return patch }
-        var result: [String: JSONValue]
+        var result: JSONObject
         if case .object(let o) = target { result = o } else { result = [:] }
         for (key, value) in patchObject {
             if value.isNull {

@@ -13,13 +13,13 @@ public enum StrategicMergePatch {
         guard case .object(let p) = patch else {
             throw Failure(description: "unable to unmarshal patch: expected a JSON object, got \(patch.typeName)")
         }
-        let base: [String: JSONValue]
+        let base: JSONObject
         if case .object(let o) = original { base = o } else { base = [:] }
         return try mergeMap(base, p, schema: schema, path: "") ?? .emptyObject
     }
 
     /// Returns nil when the patch deletes the whole map (`$patch: delete`).
-    static func mergeMap(_ original: [String: JSONValue], _ patch: [String: JSONValue], schema: TypeSchema?, path: String) throws(Failure) -> JSONValue? {
+    static func mergeMap(_ original: JSONObject, _ patch: JSONObject, schema: TypeSchema?, path: String) throws(Failure) -> JSONValue? {
         if let directive = patch["$patch"] {
             switch directive.stringValue {
             case "replace": return removeDirectives(.object(patch.filter { $0.key != "$patch" }))
@@ -75,7 +75,7 @@ public enum StrategicMergePatch {
             case .object(let s): childSchema = s
             case .map(let valueType):
                 // A map field: merge keys, each value by its own type.
-                var base: [String: JSONValue] = original?.objectValue ?? [:]
+                var base: JSONObject = original?.objectValue ?? [:]
                 if p["$patch"]?.stringValue == "replace" { return removeDirectives(.object(p.filter { $0.key != "$patch" })) }
                 for (k, v) in p where k != "$patch" {
                     if v.isNull { base.removeValue(forKey: k); continue }
@@ -167,7 +167,7 @@ public enum StrategicMergePatch {
     public static func removeDirectives(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let o):
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (k, v) in o where !k.hasPrefix("$") { out[k] = removeDirectives(v) }
             return .object(out)
         case .array(let a):

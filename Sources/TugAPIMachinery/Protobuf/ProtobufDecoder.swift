@@ -60,7 +60,7 @@ public enum ProtobufDecoder {
     static func decodeMessage(_ bytes: ArraySlice<UInt8>, schema: TypeSchema, path: String, depth: Int) throws -> JSONValue {
         guard depth < 64 else { throw Failure(description: "protobuf message nested too deeply at \(path)") }
         var reader = ProtobufReader(bytes)
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         while !reader.atEnd {
             let (number, value) = try reader.next()
             guard let field = schema.field(proto: number) else {

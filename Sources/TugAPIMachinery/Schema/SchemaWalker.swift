@@ -23,7 +23,7 @@ public enum SchemaWalker {
             result.typeErrors.append(FieldError(.typeInvalid, field: path, value: value, detail: "expected object, got \(value.typeName)"))
             return value
         }
-        var out: [String: JSONValue] = [:]
+        var out: JSONObject = [:]
         out.reserveCapacity(object.count)
         for (key, child) in object {
             let childPath = path.isEmpty ? key : "\(path).\(key)"
@@ -98,7 +98,7 @@ public enum SchemaWalker {
             return .array(items.enumerated().map { walk($1, type: element, path: "\(path)[\($0)]", result: &result) })
         case .map(let valueType):
             guard case .object(let entries) = value else { return mismatch("object") }
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (k, v) in entries { out[k] = walk(v, type: valueType, path: "\(path).\(k)", result: &result) }
             return .object(out)
         }

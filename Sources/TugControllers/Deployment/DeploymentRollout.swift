@@ -50,7 +50,7 @@ public enum DeploymentRollout {
     static func normalized(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let fields):
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (key, field) in fields {
                 let child = normalized(field)
                 if child.isNull { continue }

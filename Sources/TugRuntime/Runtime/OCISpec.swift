@@ -170,7 +170,7 @@ public enum OCISpec {
             "linux": linux,
         ]
         if let hostname = spec.hostname { document["hostname"] = .string(hostname) }
-        if !spec.annotations.isEmpty { document["annotations"] = .object(spec.annotations.mapValues { .string($0) }) }
+        if !spec.annotations.isEmpty { document["annotations"] = JSONValue(stringMap: spec.annotations) }
         return document
     }
 
