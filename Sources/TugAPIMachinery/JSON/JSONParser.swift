@@ -47,6 +47,8 @@ private struct Cursor {
     var index = 0
     var duplicates: [String] = []
     var path: [PathComponent] = []
+    let members = ParseStack<JSONObject.Element>()
+    let elements = ParseStack<JSONValue>()
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -91,9 +93,9 @@ private struct Cursor {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var members: [JSONObject.Element] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject()) }
+        let start = members.count
         var sorted = true
         while true {
             skipWhitespace()
@@ -106,17 +108,18 @@ private struct Cursor {
             path.append(.key(key))
             let value = try parseValue(depth: depth + 1)
             path.removeLast()
-            if sorted, let last = members.last, !(last.key < key) { sorted = false }
-            members.append((key, value))
+            if sorted, members.count > start, !(members[members.count - 1].key < key) { sorted = false }
+            members.push((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") {
                 index += 1
+                var object = members.pop(from: start)
                 if !sorted {
-                    for key in JSONObject.sortKeepingLast(&members) { duplicates.append(pathString(appending: key)) }
+                    for key in JSONObject.sortKeepingLast(&object) { duplicates.append(pathString(appending: key)) }
                 }
-                return .object(JSONObject(sortedMembers: members))
+                return .object(JSONObject(sortedMembers: object))
             }
             throw fail("expected ',' or '}' after object value")
         }
@@ -124,18 +127,19 @@ private struct Cursor {
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var array: [JSONValue] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array([]) }
+        let start = elements.count
         while true {
             skipWhitespace()
-            path.append(.index(array.count))
-            array.append(try parseValue(depth: depth + 1))
+            path.append(.index(elements.count - start))
+            let element = try parseValue(depth: depth + 1)
+            elements.push(element)
             path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements.pop(from: start)) }
             throw fail("expected ',' or ']' after array element")
         }
     }
