@@ -80,7 +80,7 @@ extension APIServer {
                         closeConnection()
                     }
                 }
-                for object in initial where labels.matches(object.attributes.labels) && fields.matches(object.attributes.fields) {
+                for object in initial where labels.matches({ object.attributes.labels[$0] }) && fields.matches({ object.attributes.fields[$0] }) {
                     try await send(try encoder.line("ADDED", object))
                 }
                 flow?.release()
@@ -111,8 +111,8 @@ extension APIServer {
     /// The event a selector-filtered watcher sees: an object that starts matching is ADDED, one that stops is DELETED.
     static func watchEventType(_ event: StorageEvent, labels: LabelSelector, fields: FieldSelector) -> String? {
         let now = event.object.attributes
-        let matchesNow = labels.matches(now.labels) && fields.matches(now.fields) && event.type != .deleted
-        let matchedBefore = event.previous.map { labels.matches($0.attributes.labels) && fields.matches($0.attributes.fields) } ?? false
+        let matchesNow = labels.matches({ now.labels[$0] }) && fields.matches({ now.fields[$0] }) && event.type != .deleted
+        let matchedBefore = event.previous.map { old in labels.matches({ old.attributes.labels[$0] }) && fields.matches({ old.attributes.fields[$0] }) } ?? false
         switch (matchedBefore, matchesNow, event.type) {
         case (_, _, .deleted): return matchedBefore ? "DELETED" : nil
         case (false, true, _): return "ADDED"

@@ -68,7 +68,7 @@ public final class ObjectStore: Sendable {
         var remaining: Int64 = 0
         for object in all {
             if let startAfter, object.key <= startAfter { continue }
-            guard labels.matches(object.attributes.labels), fields.matches(object.attributes.fields) else { continue }
+            guard labels.matches({ object.attributes.labels[$0] }), fields.matches({ object.attributes.fields[$0] }) else { continue }
             if let limit, limit > 0, items.count >= limit {
                 remaining += 1
                 continue

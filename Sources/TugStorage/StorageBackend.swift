@@ -26,14 +26,15 @@ public protocol StorageBackend: Sendable {
     func notifyProgress()
 }
 
-/// What selectors match on, computed by the writer so lists and watches never parse values.
+/// What selectors match on, computed by the writer so lists and watches never parse values. Fields with an empty
+/// value are not kept: a field selector reads a missing field as "", so it matches them the same.
 public struct ObjectAttributes: Sendable, Hashable {
-    public var labels: [String: String]
-    public var fields: [String: String]
+    public var labels: StringPairs
+    public var fields: StringPairs
 
     public init(labels: [String: String] = [:], fields: [String: String] = [:]) {
-        self.labels = labels
-        self.fields = fields
+        self.labels = StringPairs(labels)
+        self.fields = StringPairs(fields.filter { !$0.value.isEmpty })
     }
 }
 

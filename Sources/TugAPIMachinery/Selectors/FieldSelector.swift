@@ -11,9 +11,12 @@ public struct FieldSelector: Sendable, Hashable {
 
     public var isEmpty: Bool { requirements.isEmpty }
 
-    public func matches(_ fields: [String: String]) -> Bool {
+    public func matches(_ fields: [String: String]) -> Bool { matches { fields[$0] } }
+
+    /// Matches against any field lookup; a missing field reads as "".
+    public func matches(_ field: (String) -> String?) -> Bool {
         requirements.allSatisfy { r in
-            let value = fields[r.field] ?? ""
+            let value = field(r.field) ?? ""
             return r.negated ? value != r.value : value == r.value
         }
     }

@@ -13,8 +13,11 @@ public struct LabelSelector: Sendable, Hashable {
             self.values = values
         }
 
-        public func matches(_ labels: [String: String]) -> Bool {
-            let value = labels[key]
+        public func matches(_ labels: [String: String]) -> Bool { matches { labels[$0] } }
+
+        /// Matches against any label lookup (stored attributes keep labels in a compact map of their own).
+        public func matches(_ label: (String) -> String?) -> Bool {
+            let value = label(key)
             switch op {
             case .equals, .in: return value.map(values.contains) ?? false
             case .notEquals, .notIn: return value.map { !values.contains($0) } ?? true
@@ -29,6 +32,7 @@ public struct LabelSelector: Sendable, Hashable {
 
     public var isEmpty: Bool { requirements.isEmpty }
     public func matches(_ labels: [String: String]) -> Bool { requirements.allSatisfy { $0.matches(labels) } }
+    public func matches(_ label: (String) -> String?) -> Bool { requirements.allSatisfy { $0.matches(label) } }
 
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         public var description: String
