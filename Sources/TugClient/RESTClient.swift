@@ -68,9 +68,13 @@ public final class RESTClient: Sendable {
                 case .body(let buffer):
                     pending += buffer.readableBytesView
                     if status != .ok { continue }
-                    while let newline = pending.firstIndex(of: 0x0A) {
-                        let line = Array(pending[..<newline])
-                        pending.removeFirst(newline + 1)
+                    // Every complete line, then one removal of what was read: removing each line as it is read
+                    // moved the rest of a 64 KiB chunk once per event.
+                    var start = 0
+                    defer { pending.removeFirst(start) }
+                    while let newline = pending[start...].firstIndex(of: 0x0A) {
+                        let line = pending[start..<newline]
+                        start = newline + 1
                         if let event = try? JSONParser.parseValue(line), await !onEvent(event) { return }
                     }
                 }
