@@ -31,6 +31,15 @@ struct ScaleBench: TugSubcommand {
     @Option(help: "Seconds to wait for every pod to be Running.")
     var timeout = 1200
 
+    @Option(help: "Seconds of soak once every pod is Running (0: none): watchers stay open and pods are deleted for their ReplicaSets to replace.")
+    var duration = 0
+
+    @Option(help: "Watches held open during the soak, each on one Deployment's pods.")
+    var watchers = 2000
+
+    @Option(help: "Pods deleted per second during the soak.")
+    var churn = 10
+
     func execute() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -38,11 +47,14 @@ struct ScaleBench: TugSubcommand {
             return handler
         }
         guard nodes > 0, pods > 0, deployments > 0 else { throw CommandFailure("--nodes, --pods and --deployments must be positive") }
-        Self.say("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)")
+        guard duration >= 0, watchers >= 0, churn >= 0 else { throw CommandFailure("--duration, --watchers and --churn cannot be negative") }
+        let soak = duration > 0 ? " --duration \(duration) --watchers \(watchers) --churn \(churn)" : ""
+        Self.say("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)\(soak)")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-scale-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let port = try FreePort.find()
         let (server, client, _) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent"], maxConnections: 64)
+        let adminKubeconfig = try Kubeconfig.load(path: "\(dataDir)/admin.kubeconfig")
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let pid = server.processIdentifier
         let cpuAtStart = ProcessFigures.cpuSeconds(pid: pid)
@@ -89,6 +101,7 @@ struct ScaleBench: TugSubcommand {
                 }
             }
             defer { progress.cancel() }
+            var allRunning = true
             do {
                 try await SchedulerBench.waitFor("\(podCount) Running pods", timeout: .seconds(Int64(self.timeout))) {
                     timeline.counts.withLock { $0.running } >= podCount
@@ -96,7 +109,9 @@ struct ScaleBench: TugSubcommand {
             } catch let failure as CommandFailure {
                 // The figures of what did run are still worth having: report them, marked.
                 Self.say("TIMED OUT after \(self.timeout) s: \(timeline.counts.withLock { $0.running }) of \(podCount) pods Running (\(failure))")
+                allRunning = false
             }
+            progress.cancel()
             let elapsed = ContinuousClock.now - started
             let cpu = ProcessFigures.cpuSeconds(pid: pid) - cpuAtStart
             self.report(timeline: timeline, started: started, elapsed: elapsed)
@@ -107,6 +122,20 @@ struct ScaleBench: TugSubcommand {
             let memory = PodBench.memory(pid: pid)
             Self.say("server: \(memory) with \(nodeCount) nodes and \(podCount) pods; \(ProcessFigures.openDescriptors(pid: pid)) descriptors")
             Self.say(String(format: "server CPU: %.0f s over the %.0f s of the load (%.2f cores)", cpu, elapsed.seconds, cpu / max(0.001, elapsed.seconds)))
+            if self.duration > 0 {
+                if allRunning {
+                    let watchClient = try RESTClient(kubeconfig: adminKubeconfig, maxConnections: max(1, self.watchers))
+                    let soak = ScaleSoak(client: client, watchClient: watchClient, pid: pid, timeline: timeline, duration: .seconds(self.duration),
+                                         watchers: self.watchers, churn: self.churn, deployments: self.deployments)
+                    do { try await soak.run() } catch {
+                        try? await watchClient.shutdown()
+                        throw error
+                    }
+                    try? await watchClient.shutdown()
+                } else {
+                    Self.say("soak skipped: not every pod was Running")
+                }
+            }
             let lost = timeline.notReady.withLock { $0 }
             Self.say("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
         }
