@@ -96,13 +96,17 @@ struct ScaleSoak {
     func deletePods(round: Int) async -> Int {
         let selector = "labelSelector=app%3Dload-\(round % max(1, deployments))"
         guard let list = try? await client.send(.GET, "/api/v1/namespaces/bench-scale/pods?limit=\(churn)&\(selector)") else { return 0 }
-        var deleted = 0
-        for pod in list["items"].arrayValue ?? [] where pod["metadata"]["deletionTimestamp"].isNull {
-            if let r = try? await client.request(.DELETE, "/api/v1/namespaces/bench-scale/pods/\(pod.name)?gracePeriodSeconds=0"), r.status < 300 {
-                deleted += 1
+        let names = (list["items"].arrayValue ?? []).filter { $0["metadata"]["deletionTimestamp"].isNull }.map(\.name)
+        // All at once, as a controller or a user scaling down would: one after the other, a round took longer
+        // than its second once the server's latency grew.
+        return await withTaskGroup(of: Bool.self) { group in
+            for name in names {
+                group.addTask {
+                    (try? await client.request(.DELETE, "/api/v1/namespaces/bench-scale/pods/\(name)?gracePeriodSeconds=0"))?.status ?? 500 < 300
+                }
             }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
-        return deleted
     }
 
     func sample(at: Duration) -> Sample {
