@@ -55,7 +55,6 @@ public final class ObjectStore: Sendable {
 
     public func list(_ d: ResourceDefinition, namespace: String?, labels: LabelSelector, fields: FieldSelector,
                      limit: Int? = nil, continueToken: String? = nil) throws(StatusError) -> ListResult {
-        let (all, revision) = current(prefix: StorageKeys.prefix(d, namespace: namespace), fields: fields)
         var startAfter: String?
         if let continueToken, !continueToken.isEmpty {
             guard let decoded = ContinueToken.decode(continueToken) else {
@@ -63,20 +62,40 @@ public final class ObjectStore: Sendable {
             }
             startAfter = decoded.key
         }
-        var items: [StoredObject] = []
-        var next: String?
-        var remaining: Int64 = 0
-        for object in all {
-            if let startAfter, object.key <= startAfter { continue }
-            guard labels.matches({ object.attributes.labels[$0] }), fields.matches({ object.attributes.fields[$0] }) else { continue }
-            if let limit, limit > 0, items.count >= limit {
-                remaining += 1
-                continue
-            }
-            items.append(object)
+        let prefix = StorageKeys.prefix(d, namespace: namespace)
+        let pageSize = limit.flatMap { $0 > 0 ? $0 : nil }
+        let matches = { (object: StoredObject) -> Bool in
+            labels.matches({ object.attributes.labels[$0] }) && fields.matches({ object.attributes.fields[$0] })
         }
-        if remaining > 0, let last = items.last { next = ContinueToken(revision: revision, key: last.key).encode() }
-        return ListResult(items: items, revision: revision, continueToken: next, remaining: remaining > 0 ? remaining : nil)
+        let page: ScanPage
+        if let indexed = indexedCandidates(prefix: prefix, fields: fields) {
+            let candidates = indexed.items.filter { object in startAfter.map { object.key > $0 } ?? true }
+            var items: [StoredObject] = []
+            var i = 0
+            while i < candidates.count, pageSize.map({ items.count < $0 }) ?? true {
+                if matches(candidates[i]) { items.append(candidates[i]) }
+                i += 1
+            }
+            page = ScanPage(items: items, revision: indexed.revision, remaining: candidates.count - i)
+        } else {
+            page = backend.scan(prefix: prefix, after: startAfter, limit: pageSize, where: matches)
+        }
+        // As upstream: a page that stops before the end carries a continue token; how many remain is told only
+        // without selectors (with one, the rest is not read to count matches).
+        guard page.remaining > 0, let last = page.items.last else {
+            return ListResult(items: page.items, revision: page.revision, continueToken: nil, remaining: nil)
+        }
+        let selected = !labels.isEmpty || !fields.isEmpty
+        return ListResult(items: page.items, revision: page.revision, continueToken: ContinueToken(revision: page.revision, key: last.key).encode(),
+                          remaining: selected ? nil : Int64(page.remaining))
+    }
+
+    /// The objects a field selector's indexed equality picks out, from the index, when it has one.
+    func indexedCandidates(prefix: String, fields: FieldSelector) -> (items: [StoredObject], revision: Int64)? {
+        for r in fields.requirements where !r.negated {
+            if let indexed = backend.list(prefix: prefix, field: r.field, value: r.value) { return indexed }
+        }
+        return nil
     }
 
     /// The objects under `prefix`, read from a field index when `fields` selects an indexed field by equality (the

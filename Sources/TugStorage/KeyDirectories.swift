@@ -60,6 +60,8 @@ struct KeyDirectories {
             matching.append(names[lo])
             lo += 1
         }
+        // One directory (a namespace's objects of a kind, the common LIST) is its sorted array, shared, not copied.
+        if matching.count == 1, matching[0] != own || own == prefix { return sortedKeys(of: matching[0]) }
         var keys: [String] = []
         for name in matching {
             let sorted = sortedKeys(of: name)

@@ -108,6 +108,28 @@ public final class MemoryState: Sendable {
         }
     }
 
+    /// See `StorageBackend.scan`.
+    public func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage {
+        state.withLock { s in
+            let keys = s.keys.keys(withPrefix: prefix)
+            var i = 0
+            if let after {
+                var hi = keys.count
+                while i < hi {
+                    let mid = (i + hi) / 2
+                    if keys[mid] <= after { i = mid + 1 } else { hi = mid }
+                }
+            }
+            var items: [StoredObject] = []
+            while i < keys.count {
+                if let limit, items.count >= limit { break }
+                if let object = s.objects[keys[i]], include(object) { items.append(object) }
+                i += 1
+            }
+            return ScanPage(items: items, revision: s.revision, remaining: keys.count - i)
+        }
+    }
+
     /// Objects under `prefix` whose `field` is `value`, sorted by key, from the index: the cost is what it returns.
     /// Nil when `field` is not indexed or `value` is empty (answered by a scan).
     public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {

@@ -13,6 +13,11 @@ public protocol StorageBackend: Sendable {
     func get(key: String) -> StoredObject?
     /// Objects whose key starts with `prefix`, sorted by key, with the revision the list reflects.
     func list(prefix: String) -> (items: [StoredObject], revision: Int64)
+    /// A page of a LIST: up to `limit` (nil: all) objects under `prefix` with keys after `after`, that `include`
+    /// accepts, in key order, at one revision; `remaining` counts the keys left after the last one returned
+    /// (accepted or not). `include` runs while the store is locked: it must be quick and must not use the store.
+    /// A LIST with a selector and `limit=1` reads until its first match instead of copying every object.
+    func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage
     /// Events for keys under `prefix` with revision > `revision`, in order; throws `StorageError.compacted` when
     /// `revision` is older than the retained history.
     func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream
@@ -73,6 +78,19 @@ public enum StorageError: Error, Sendable, Hashable {
 }
 
 /// Backends whose reads and watches are served by a `MemoryState`.
+/// What `StorageBackend.scan` returns.
+public struct ScanPage: Sendable {
+    public var items: [StoredObject]
+    public var revision: Int64
+    public var remaining: Int
+
+    public init(items: [StoredObject], revision: Int64, remaining: Int) {
+        self.items = items
+        self.revision = revision
+        self.remaining = remaining
+    }
+}
+
 public protocol MemoryStateBackend: StorageBackend {
     var state: MemoryState { get }
 }
@@ -80,6 +98,9 @@ public protocol MemoryStateBackend: StorageBackend {
 extension MemoryStateBackend {
     public func get(key: String) -> StoredObject? { state.get(key: key) }
     public func list(prefix: String) -> (items: [StoredObject], revision: Int64) { state.list(prefix: prefix) }
+    public func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage {
+        state.scan(prefix: prefix, after: after, limit: limit, where: include)
+    }
     public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream {
         try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: trigger)
     }

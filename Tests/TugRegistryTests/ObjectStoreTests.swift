@@ -163,6 +163,17 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         #expect(second.items.map(\.key).allSatisfy { !first.items.map(\.key).contains($0) })
         let odd = try store.list(cms, namespace: nil, labels: try LabelSelector.parse("i=1"), fields: .init())
         #expect(odd.items.count == 2)
+        // One match per page through a selector: every match once, in order, and no count of what remains.
+        var pages: [[String]] = []
+        var token: String?
+        repeat {
+            let page = try store.list(cms, namespace: "default", labels: try LabelSelector.parse("i=0"), fields: .init(), limit: 1, continueToken: token)
+            pages.append(page.items.map { String($0.key.split(separator: "/").last ?? "") })
+            #expect(page.remaining == nil)
+            token = page.continueToken
+        } while token != nil
+        #expect(pages.flatMap { $0 } == ["c0", "c2", "c4"])
+        #expect(pages.count == 3)
     }
 }
 

@@ -80,6 +80,11 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
             #expect(store.list(prefix: "/r/b/").items.map(\.key) == ["/r/b/1", "/r/b/2"])
             #expect(store.list(prefix: "/r/").items.map(\.key) == ["/r/a/1", "/r/b/1", "/r/b/2", "/r/bb/1"])
             #expect(store.list(prefix: "/r/").revision == store.currentRevision)
+            let page = store.scan(prefix: "/r/", after: "/r/a/1", limit: 2) { $0.key != "/r/b/2" }
+            #expect(page.items.map(\.key) == ["/r/b/1", "/r/bb/1"])
+            #expect(page.remaining == 0)
+            let first = store.scan(prefix: "/r/", after: nil, limit: 1) { _ in true }
+            #expect(first.items.map(\.key) == ["/r/a/1"] && first.remaining == 3)
         }
     }
 
