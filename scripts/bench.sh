@@ -6,5 +6,6 @@ timeout 900 "$bin" bench api
 timeout 900 "$bin" bench pods
 timeout 900 "$bin" bench scheduler
 timeout 900 "$bin" bench services
-# The load test shortened (the full one: tug bench scale, 5,000 nodes and 150,000 pods).
-timeout 1800 "$bin" bench scale --nodes 500 --pods 15000 --deployments 10
+# The load test shortened, with a short soak (the full one: tug bench scale --duration 3600, 5,000 nodes and
+# 150,000 pods, then an hour with 2,000 watchers and churn).
+timeout 1800 "$bin" bench scale --nodes 500 --pods 15000 --deployments 10 --duration 120 --watchers 500 --churn 10
