@@ -101,10 +101,7 @@ public final class ObjectStore: Sendable {
     /// The objects under `prefix`, read from a field index when `fields` selects an indexed field by equality (the
     /// selector is still applied in full by the caller).
     func current(prefix: String, fields: FieldSelector) -> (items: [StoredObject], revision: Int64) {
-        for r in fields.requirements where !r.negated {
-            if let indexed = backend.list(prefix: prefix, field: r.field, value: r.value) { return indexed }
-        }
-        return backend.list(prefix: prefix)
+        indexedCandidates(prefix: prefix, fields: fields) ?? backend.list(prefix: prefix)
     }
 
     /// A watch of the objects under the definition (and namespace); with `fields`, its first equality is the

@@ -103,9 +103,8 @@ public final class MemoryState: Sendable {
     }
 
     public func list(prefix: String) -> (items: [StoredObject], revision: Int64) {
-        state.withLock { s in
-            (s.keys.keys(withPrefix: prefix).compactMap { s.objects[$0] }, s.revision)
-        }
+        let page = scan(prefix: prefix, after: nil, limit: nil) { _ in true }
+        return (page.items, page.revision)
     }
 
     /// See `StorageBackend.scan`.

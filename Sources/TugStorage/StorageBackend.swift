@@ -77,7 +77,6 @@ public enum StorageError: Error, Sendable, Hashable {
     case unavailable(String)
 }
 
-/// Backends whose reads and watches are served by a `MemoryState`.
 /// What `StorageBackend.scan` returns.
 public struct ScanPage: Sendable {
     public var items: [StoredObject]
@@ -91,6 +90,7 @@ public struct ScanPage: Sendable {
     }
 }
 
+/// Backends whose reads and watches are served by a `MemoryState`.
 public protocol MemoryStateBackend: StorageBackend {
     var state: MemoryState { get }
 }

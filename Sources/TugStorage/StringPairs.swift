@@ -29,8 +29,4 @@ public struct StringPairs: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         guard lo < pairs.count, pairs[lo].key == key else { return Optional<String>.none }
         return pairs[lo].value
     }
-
-    public var dictionary: [String: String] {
-        Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
-    }
 }

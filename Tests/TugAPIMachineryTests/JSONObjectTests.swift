@@ -19,13 +19,12 @@ import TugAPIMachinery
                 model[key, default: .array([])] = .string("d\(step)")
             default:
                 #expect(object[key] == model[key])
-                #expect(object.index(forKey: key) != nil ? model[key] != nil : model[key] == nil)
             }
             #expect(object.count == model.count)
         }
         #expect(Array(object.keys) == model.keys.sorted())
-        #expect(object == JSONObject(model))
-        #expect(object.dictionary == model)
+        #expect(object == JSONObject(model.map { ($0.key, $0.value) }))
+        #expect(Dictionary(uniqueKeysWithValues: object.map { ($0.key, $0.value) }) == model)
     }
 
     @Test func absentKeysAreNilNotNull() {
@@ -34,8 +33,9 @@ import TugAPIMachinery
         #expect(object["c"] == nil)
         var copy = object
         #expect(copy.removeValue(forKey: "c") == nil)
-        #expect(copy.updateValue(2, forKey: "c") == nil)
-        #expect(copy.updateValue(3, forKey: "c") == 2)
+        copy["c"] = 2
+        #expect(copy.removeValue(forKey: "c") == 2)
+        #expect(copy["c"] == nil)
     }
 
     @Test func parsedMembersAreSortedAndTheLastRepeatWins() throws {

@@ -6,8 +6,9 @@
 /// key order (the writer's canonical order, so encoding sorts nothing), and building from sorted input (our own
 /// encodings, which the parser reads back most) appends.
 ///
-/// It reads like `[String: JSONValue]`: subscripts by key (with and without a default), `keys`, `values`,
-/// `removeValue(forKey:)`, `mapValues`, `filter`, `merging`; iteration yields `(key:, value:)` pairs.
+/// It reads like the `[String: JSONValue]` it replaced, for what the tree uses of one: subscripts by key (with and
+/// without a default), `keys`, `values`, `removeValue(forKey:)`, `mapValues`, `filter`; iteration yields
+/// `(key:, value:)` pairs.
 public struct JSONObject: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     public typealias Element = (key: String, value: JSONValue)
     public typealias Index = Int
@@ -21,10 +22,6 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         var members = elements.map { (key: $0.0, value: $0.1) }
         if !Self.isStrictlySorted(members) { Self.sortKeepingLast(&members) }
         self.members = members
-    }
-
-    public init(_ dictionary: [String: JSONValue]) {
-        members = dictionary.map { (key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
     }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
@@ -92,11 +89,6 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         return (lo, members[lo].key == key)
     }
 
-    public func index(forKey key: String) -> Int? {
-        let (i, found) = search(key)
-        return found ? i : nil
-    }
-
     public subscript(key: String) -> JSONValue? {
         get {
             let (i, found) = search(key)
@@ -131,18 +123,6 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     }
 
     @discardableResult
-    public mutating func updateValue(_ value: JSONValue, forKey key: String) -> JSONValue? {
-        let (i, found) = search(key)
-        if found {
-            let old = members[i].value
-            members[i].value = value
-            return old
-        }
-        members.insert((key, value), at: i)
-        return Optional<JSONValue>.none
-    }
-
-    @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         let (i, found) = search(key)
         guard found else { return Optional<JSONValue>.none }
@@ -158,29 +138,14 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
         JSONObject(sortedMembers: try members.map { (key: $0.key, value: try transform($0.value)) })
     }
 
-    public func compactMapValues(_ transform: (JSONValue) throws -> JSONValue?) rethrows -> JSONObject {
-        JSONObject(sortedMembers: try members.compactMap { m in try transform(m.value).map { (key: m.key, value: $0) } })
-    }
-
     public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
         JSONObject(sortedMembers: try members.filter(isIncluded))
-    }
-
-    public func merging(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        var merged = self
-        try merged.merge(other, uniquingKeysWith: combine)
-        return merged
     }
 
     public mutating func merge(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) throws -> JSONValue) rethrows {
         for (key, value) in other {
             if let current = self[key] { self[key] = try combine(current, value) } else { self[key] = value }
         }
-    }
-
-    /// The members as a dictionary, for code that wants hashed lookups over a large map.
-    public var dictionary: [String: JSONValue] {
-        Dictionary(uniqueKeysWithValues: members.lazy.map { ($0.key, $0.value) })
     }
 
     // MARK: Hashable

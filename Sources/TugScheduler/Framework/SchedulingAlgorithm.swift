@@ -32,6 +32,7 @@ struct SchedulingAlgorithm: Sendable {
     func schedule(_ pod: PodInfo, cluster: ClusterState, start: Int, random: inout some RandomNumberGenerator) -> Outcome {
         var state = CycleState()
         for plugin in profile.preFilters { plugin.preFilter(&state, pod: pod, cluster: cluster) }
+        var failures: [String: PluginStatus] = [:]
         // A node this pod was nominated for by preemption is tried first.
         if !pod.nominatedNode.isEmpty, let nominated = cluster.node(pod.nominatedNode),
            filter(state, pod: pod, node: cluster.withNominated(nominated, for: pod)).isSuccess {
@@ -40,44 +41,40 @@ struct SchedulingAlgorithm: Sendable {
         let total = cluster.nodeCount
         guard total > 0 else { return Outcome(node: nil, failures: [:], state: state, examined: 0) }
         let wanted = Self.feasibleNodesToFind(total)
-        // Nodes are read in place through the buffer: an array subscript hands out a copy, and copying a NodeInfo
-        // (a dozen references) per node cost more than filtering it.
-        return cluster.nodes.withUnsafeBufferPointer { nodes -> Outcome in
-            var feasible: [Int] = []
-            var failures: [String: PluginStatus] = [:]
-            var examined = 0
-            let nominations = cluster.hasNominations
-            while examined < total, feasible.count < wanted {
-                let index = (start + examined) % total
-                examined += 1
-                let status = nominations ? filter(state, pod: pod, node: cluster.withNominated(nodes[index], for: pod))
-                                         : filter(state, pod: pod, node: nodes[index])
-                if status.isSuccess { feasible.append(index) } else { failures[nodes[index].name] = status }
-            }
-            guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
-            if feasible.count == 1 { return Outcome(node: nodes[feasible[0]].name, failures: failures, state: state, examined: examined) }
-            var state = state
-            for plugin in profile.preScores { plugin.preScore(&state, pod: pod, cluster: cluster) }
-            var totals = Array(repeating: Int64(0), count: feasible.count)
-            var scores = Array(repeating: Int64(0), count: feasible.count)
-            for plugin in profile.scorers {
-                for (i, index) in feasible.enumerated() { scores[i] = plugin.score(state, pod: pod, node: nodes[index]) }
-                plugin.normalize(&scores)
-                for i in totals.indices { totals[i] += scores[i] * plugin.weight }
-            }
-            // The best score; ties are broken at random (reservoir sampling), as kube's selectHost does.
-            var best = 0, ties = 1
-            for i in 1..<totals.count {
-                if totals[i] > totals[best] {
-                    best = i
-                    ties = 1
-                } else if totals[i] == totals[best] {
-                    ties += 1
-                    if Int.random(in: 0..<ties, using: &random) == 0 { best = i }
-                }
-            }
-            return Outcome(node: nodes[feasible[best]].name, failures: failures, state: state, examined: examined)
+        // Nodes are read by index; handing one to a plugin copies one reference (`NodeInfo` boxes its fields).
+        var feasible: [Int] = []
+        var examined = 0
+        let nodes = cluster.nodes
+        let nominations = cluster.hasNominations
+        while examined < total, feasible.count < wanted {
+            let index = (start + examined) % total
+            examined += 1
+            let status = nominations ? filter(state, pod: pod, node: cluster.withNominated(nodes[index], for: pod))
+                                     : filter(state, pod: pod, node: nodes[index])
+            if status.isSuccess { feasible.append(index) } else { failures[nodes[index].name] = status }
         }
+        guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
+        if feasible.count == 1 { return Outcome(node: nodes[feasible[0]].name, failures: failures, state: state, examined: examined) }
+        for plugin in profile.preScores { plugin.preScore(&state, pod: pod, cluster: cluster) }
+        var totals = Array(repeating: Int64(0), count: feasible.count)
+        var scores = Array(repeating: Int64(0), count: feasible.count)
+        for plugin in profile.scorers {
+            for (i, index) in feasible.enumerated() { scores[i] = plugin.score(state, pod: pod, node: nodes[index]) }
+            plugin.normalize(&scores)
+            for i in totals.indices { totals[i] += scores[i] * plugin.weight }
+        }
+        // The best score; ties are broken at random (reservoir sampling), as kube's selectHost does.
+        var best = 0, ties = 1
+        for i in 1..<totals.count {
+            if totals[i] > totals[best] {
+                best = i
+                ties = 1
+            } else if totals[i] == totals[best] {
+                ties += 1
+                if Int.random(in: 0..<ties, using: &random) == 0 { best = i }
+            }
+        }
+        return Outcome(node: nodes[feasible[best]].name, failures: failures, state: state, examined: examined)
     }
 
     /// "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector."
