@@ -6,8 +6,11 @@ from conftest import wait_until
 
 
 def node_ready(s):
+    """Every node reports Ready=True. A node just registered has no status yet (its agent writes it next): not Ready."""
     nodes = json.loads(s.kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    return nodes and all(c["status"] == "True" for n in nodes for c in n["status"]["conditions"] if c["type"] == "Ready")
+    def ready(n):
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in n.get("status", {}).get("conditions", []))
+    return bool(nodes) and all(ready(n) for n in nodes)
 
 
 def pod(s, ns, name):
