@@ -14,20 +14,31 @@ public struct JSONParser {
         public var duplicateKeys: [String]
     }
 
-    public static func parse(_ bytes: some Collection<UInt8>, options: Options = .init()) throws(JSONParseError) -> ParseResult {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.index != buffer.count { throw JSONParseError(offset: parser.index, message: "invalid character after top-level value") }
-            return ParseResult(value: value, duplicateKeys: parser.duplicates)
+    /// Parses one document. With an `interner`, decoded strings it already holds are shared rather than created
+    /// (for objects a cache keeps; see `StringInterner`).
+    public static func parse(_ bytes: some Collection<UInt8>, options: Options = .init(),
+                             interner: StringInterner? = nil) throws(JSONParseError) -> ParseResult {
+        // Contiguous input (an array, a slice of one, a ByteBuffer's view) is read in place, not copied.
+        let parsed: Result<ParseResult, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result(catching: { () throws(JSONParseError) in try parse(buffer: buffer, options: options, interner: interner) })
+        }
+        if let parsed { return try parsed.get() }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            try parse(buffer: buffer, options: options, interner: interner)
         }
     }
 
-    public static func parseValue(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        try parse(bytes).value
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options, interner: StringInterner?) throws(JSONParseError) -> ParseResult {
+        var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth, interner: interner)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count { throw JSONParseError(offset: parser.index, message: "invalid character after top-level value") }
+        return ParseResult(value: value, duplicateKeys: parser.duplicates)
+    }
+
+    public static func parseValue(_ bytes: some Collection<UInt8>, interner: StringInterner? = nil) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, interner: interner).value
     }
 
     public static func parseValue(_ string: String) throws(JSONParseError) -> JSONValue {
@@ -49,10 +60,12 @@ private struct Cursor {
     var path: [PathComponent] = []
     let members = ParseStack<JSONObject.Element>()
     let elements = ParseStack<JSONValue>()
+    let interner: StringInterner?
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, interner: StringInterner?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.interner = interner
     }
 
     func fail(_ message: String) -> JSONParseError { JSONParseError(offset: index, message: message) }
@@ -171,8 +184,13 @@ private struct Cursor {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
-                return s
+                let decoded = if let interner, StringInterner.wants(slice.count) {
+                    interner.string(slice)
+                } else {
+                    String(validating: slice, as: UTF8.self)
+                }
+                guard let decoded else { throw fail("invalid UTF-8 in string") }
+                return decoded
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { break }
             index += 1
