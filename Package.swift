@@ -263,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "TugAPIServerTests",
             dependencies: [
-                "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery",
+                "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -17,12 +17,23 @@ public import TugRegistry
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var user: UserInfo?
-    /// The client's connection: long-lived responses watch it to notice a client that went away.
-    public let channel: any Channel
+    /// The client's connection: long-lived responses watch it to notice a client that went away. None for a
+    /// request from this process (`InProcessTransport`): cancelling its task ends it.
+    public let channel: (any Channel)?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+
+    /// The context of a request made in this process.
+    init(logger: Logger) {
+        coreContext = .init(source: InProcessSource(logger: logger))
+        channel = nil
+    }
+
+    struct InProcessSource: RequestContextSource {
+        var logger: Logger
     }
 }
 

@@ -170,15 +170,16 @@ struct ServerCommand: TugSubcommand {
                                                        "startup_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         })
         try Data((credentials.nodeToken + "\n").utf8).write(to: URL(fileURLWithPath: "\(dataDir)/server/node-token"), options: .atomic)
-        // Controllers reach the API like any client, over HTTPS on loopback. Their writes have a pool of their own,
-        // sized for a ReplicaSet's slow-start bursts (256 creates at once): sharing one with the informers, whose
-        // watches each hold a connection, left too few, and creates timed out waiting for one
-        // (getConnectionFromPoolTimeout at 15,000 pods).
-        let apiKubeconfig = Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.adminToken)
-        let controllerClient = try RESTClient(kubeconfig: apiKubeconfig, maxConnections: 128)
-        // One watch per resource for the scheduler and all controllers, on its own connections.
-        let informerClient = try RESTClient(kubeconfig: apiKubeconfig, maxConnections: 64)
-        let informers = InformerFactory(client: informerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
+        // The scheduler and controllers call the API server's handler in process, with the admin token: the same
+        // requests, authentication, flow control and bytes as over HTTPS, without TLS, sockets or a connection pool
+        // (a pool of loopback HTTPS connections timed out under load with getConnectionFromPoolTimeout, and TLS and
+        // HTTP on both ends of loopback cost CPU every pod paid for several times).
+        let inProcess = InProcessTransport(server: server)
+        // Bounded as their HTTPS pool was (128 connections): unbounded, a ReplicaSet's bursts of creates ran all at
+        // once and pods waited a minute between creation and Running while the server caught up with them.
+        let controllerClient = RESTClient(transport: inProcess, token: credentials.adminToken, maxInFlight: 128)
+        // One watch per resource for the scheduler and all controllers.
+        let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [any Service] = [
             informers,
             dns,
@@ -220,7 +221,6 @@ struct ServerCommand: TugSubcommand {
             ShutdownHook {
                 try? await agentClient?.shutdown()
                 try? await controllerClient.shutdown()
-                try? await informerClient.shutdown()
             },
             app,
             // Ends open watches, followed logs and exec sessions so the API server's shutdown does not wait on them.

@@ -39,13 +39,15 @@ public struct Reflector: Sendable {
 
     public func run(_ handle: @escaping @Sendable (Event) async -> Void) async {
         var backoff = Duration.milliseconds(200)
+        // The objects a reflector delivers are usually kept (an informer's cache): their repeated strings are shared.
+        let interner = StringInterner()
         while !Task.isCancelled {
             do {
-                var version = try await list(handle)
+                var version = try await list(handle, interner: interner)
                 backoff = .milliseconds(200)
                 // Watch until the version is too old (relist) or the task ends.
                 while !Task.isCancelled {
-                    guard let next = try await watch(from: version, handle) else { break }
+                    guard let next = try await watch(from: version, handle, interner: interner) else { break }
                     version = next
                 }
             } catch is CancellationError {
@@ -60,21 +62,21 @@ public struct Reflector: Sendable {
 
     func separator(_ base: String) -> String { base.contains("?") ? "&" : "?" }
 
-    func list(_ handle: @Sendable (Event) async -> Void) async throws -> String {
+    func list(_ handle: @Sendable (Event) async -> Void, interner: StringInterner? = nil) async throws -> String {
         let response = try await client.request(.GET, path + (query.isEmpty ? "" : "?" + query))
         guard response.status == 200 else { throw Kubeconfig.Failure(description: "list \(path): HTTP \(response.status)") }
-        let document = response.json
+        let document = response.json(interning: interner)
         await handle(.replace(document["items"].arrayValue ?? []))
         return document["metadata"]["resourceVersion"].stringValue ?? ""
     }
 
     /// One watch request; returns the version to resume from, or nil when a relist is needed.
-    func watch(from version: String, _ handle: @escaping @Sendable (Event) async -> Void) async throws -> String? {
+    func watch(from version: String, _ handle: @escaping @Sendable (Event) async -> Void, interner: StringInterner? = nil) async throws -> String? {
         let url = path + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=\(version)" + (query.isEmpty ? "" : "&" + query)
         let latest = LatestVersion(version)
         var expired = false
         let expiredFlag = ExpiredFlag()
-        try await client.watch(url) { event in
+        try await client.watch(url, interner: interner) { event in
             let object = event["object"]
             if let rv = object["metadata"]["resourceVersion"].stringValue { latest.set(rv) }
             switch event["type"].stringValue {
