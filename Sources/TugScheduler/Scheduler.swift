@@ -16,7 +16,7 @@ public final class Scheduler: Service, Sendable {
     let logger: Logger
     let events: EventRecorder
     let queue: SchedulingQueue
-    let cluster = Mutex(ClusterState())
+    let cluster = ClusterCache()
     let algorithm = SchedulingAlgorithm()
     let preemption = DefaultPreemption()
     let pods: Informer
@@ -39,7 +39,7 @@ public final class Scheduler: Service, Sendable {
         namespaces.addHandler { [weak self] event in
             guard let self else { return }
             let object = event.object
-            cluster.withLock { state in
+            cluster.apply { state in
                 if case .deleted = event { state.namespaceLabels[object.name] = nil } else { state.namespaceLabels[object.name] = object.labels }
             }
         }
@@ -47,32 +47,32 @@ public final class Scheduler: Service, Sendable {
 
     // MARK: Cluster events
 
+    /// What the queue does in response is decided with the cluster state, so it runs as part of the change (which
+    /// may wait for a running cycle to end).
     func podChanged(_ event: InformerEvent) {
         let pod = PodInfo(event.object)
+        let queue = self.queue
         if case .deleted = event {
-            let wasPlaced = cluster.withLock { state in
-                defer {
-                    state.remove(uid: pod.uid)
-                    state.nominate(pod, node: nil)
-                }
-                return state.isPlaced(pod.uid)
-            }
             queue.remove(pod.uid)
-            if wasPlaced { queue.moveAllToActive() }
+            cluster.apply { state in
+                let wasPlaced = state.isPlaced(pod.uid)
+                state.remove(uid: pod.uid)
+                state.nominate(pod, node: nil)
+                if wasPlaced { queue.moveAllToActive() }
+            }
             return
         }
         if !pod.nodeName.isEmpty {
             queue.remove(pod.uid)
-            let freed = cluster.withLock { state -> Bool in
-                if pod.terminal {
-                    let placed = state.isPlaced(pod.uid)
-                    state.remove(uid: pod.uid)
-                    return placed
+            cluster.apply { state in
+                guard pod.terminal else {
+                    state.place(pod, on: pod.nodeName)
+                    return
                 }
-                state.place(pod, on: pod.nodeName)
-                return false
+                let freed = state.isPlaced(pod.uid)
+                state.remove(uid: pod.uid)
+                if freed { queue.moveAllToActive() }
             }
-            if freed { queue.moveAllToActive() }
             return
         }
         guard pod.schedulerName == "default-scheduler", !pod.terminal else { return }
@@ -81,17 +81,16 @@ public final class Scheduler: Service, Sendable {
             return
         }
         // Assumed pods wait for their binding's outcome, not for another cycle.
-        let assumed = cluster.withLock { state -> Bool in
-            if state.isAssumed(pod.uid) { return true }
+        cluster.apply { state in
+            guard !state.isAssumed(pod.uid) else { return }
             state.nominate(pod, node: pod.nominatedNode)
-            return false
+            queue.add(pod)
         }
-        if !assumed { queue.add(pod) }
     }
 
     func nodeChanged(_ event: InformerEvent) {
         let node = event.object
-        cluster.withLock { state in
+        cluster.apply { state in
             if case .deleted = event { state.removeNode(node.name) } else { state.upsertNode(node) }
         }
         if case .updated(let old, let new) = event, old["spec"] == new["spec"], old.labels == new.labels,
@@ -123,7 +122,7 @@ public final class Scheduler: Service, Sendable {
 
     func scheduleOne(_ pod: PodInfo, random: inout some RandomNumberGenerator, group: inout DiscardingTaskGroup) {
         let start = nextStart.load(ordering: .relaxed)
-        let (outcome, total, preempted) = cluster.withLock { state -> (SchedulingAlgorithm.Outcome, Int, DefaultPreemption.Result?) in
+        let (outcome, total, preempted) = cluster.cycle { state -> (SchedulingAlgorithm.Outcome, Int, DefaultPreemption.Result?) in
             let outcome = algorithm.schedule(pod, cluster: state, start: start, random: &random)
             if let node = outcome.node {
                 state.place(pod, on: node, assume: true)
@@ -161,11 +160,11 @@ public final class Scheduler: Service, Sendable {
                                   "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)]]
         do {
             try await client.send(.POST, "/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/binding", body: binding)
-            cluster.withLock { $0.confirm(pod.uid) }
+            cluster.apply { $0.confirm(pod.uid) }
             events.record(pod.object, reason: "Scheduled", message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
         } catch {
             // Forget the assumption; unless the pod is gone or already bound, it is tried again after a back-off.
-            cluster.withLock { $0.remove(uid: pod.uid) }
+            cluster.apply { $0.remove(uid: pod.uid) }
             let reason = (error as? StatusError)?.reason
             logger.debug("binding failed", metadata: ["object": "\(pod.key)", "node": "\(node)", "error": "\(error)"])
             if reason != .notFound && reason != .conflict {
