@@ -139,8 +139,12 @@ struct ScaleBench: TugSubcommand {
             let lost = timeline.notReady.withLock { $0 }
             Self.say("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
         }
+        // With the hollow nodes still renewing their leases, as a server under load is stopped.
+        let stopping = ContinuousClock.now
         kill(pid, SIGTERM)
         server.waitUntilExit()
+        Self.say(String(format: "server stopped %.1f s after SIGTERM, exit status %d", (ContinuousClock.now - stopping).seconds,
+                        server.terminationStatus))
         try? await nodeClient.shutdown()
         try? await leaseClient.shutdown()
         try? await client.shutdown()

@@ -228,9 +228,16 @@ struct ServerCommand: TugSubcommand {
         ] + services, logger: logger)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await ServiceGroup.runReportingFailure(group)
+        ShutdownDeadline.entering("closing the connections to node agents")
         await server.shutdown()
         withExtendedLifetime((lock, agentLock)) {}
+        ShutdownDeadline.entering("exiting after every service stopped")
+        ShutdownDeadline.reportSlowShutdown()
         logger.info("tug server stopped")
+        // Every service has stopped and every acknowledged write is on disk: exit now rather than free the caches
+        // object by object on the way out (with 150,000 pods decoded in the informers that took over ten seconds,
+        // past the grace period, after the graceful shutdown itself had finished in under two).
+        Foundation.exit(0)
     }
 }
 
