@@ -174,6 +174,12 @@ public final class JobController: Controller {
         }
     }
 
+    /// The indexes completed by the status, and by succeeded pods the status may not show yet.
+    func completedIndexes(_ status: JSONValue, owned: [JSONValue]) -> Set<Int> {
+        JobPods.parseIntervals(status["completedIndexes"].stringValue ?? "")
+            .union(owned.filter { JobPods.outcome($0) == .succeeded }.compactMap(JobPods.index))
+    }
+
     static func complete(_ job: JSONValue, status: JSONValue, active: Int) -> Bool {
         let succeeded = Int(status["succeeded"].intValue ?? 0)
         if let completions = job["spec"]["completions"].intValue {
@@ -200,7 +206,11 @@ public final class JobController: Controller {
         if job["spec"]["suspend"].boolValue == true {
             wanted = 0
         } else if let completions = job["spec"]["completions"].intValue {
-            let done = indexed ? JobPods.parseIntervals(status["completedIndexes"].stringValue ?? "").count : succeeded
+            // The Job in the cache may predate the status this controller just wrote (its pod events can come
+            // first): the succeeded pods themselves count too, or a pod would be started for a completion already
+            // made (and deleted, as failed, once the Job completes).
+            let done = indexed ? completedIndexes(status, owned: owned).count
+                : max(succeeded, owned.filter { JobPods.outcome($0) == .succeeded }.count)
             wanted = min(parallelism, Int(completions) - done)
         } else {
             wanted = succeeded > 0 ? 0 : parallelism
@@ -221,7 +231,7 @@ public final class JobController: Controller {
         }
         var indexes: [Int?] = Array(repeating: nil, count: wanted - active.count)
         if indexed, let completions = job["spec"]["completions"].intValue {
-            let taken = JobPods.parseIntervals(status["completedIndexes"].stringValue ?? "").union(active.compactMap(JobPods.index))
+            let taken = completedIndexes(status, owned: owned).union(active.compactMap(JobPods.index))
             indexes = (0..<Int(completions)).filter { !taken.contains($0) }.prefix(wanted - active.count).map { $0 }
         }
         guard !indexes.isEmpty else { return nil }
