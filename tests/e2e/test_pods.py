@@ -245,9 +245,11 @@ def test_logs_container_choice_and_follow(node, pod_namespace):
 def test_kill9_and_adoption(node, pod_namespace):
     node.kubectl("run", "survivor", "-n", pod_namespace, "--image=busybox", "--", "sleep", "3600")
     before = wait_pod(node, pod_namespace, "survivor", running_ready, 30, "Running")
-    monitors = monitor_count(node)
+    # The survivor's own container only: containers of earlier tests' namespaces may still be stopping meanwhile.
+    cid = container(before)["containerID"].split("://")[-1]
+    assert monitor_count(node, cid) == 1, "one monitor for the survivor's container"
     node.stop(sig=signal.SIGKILL)
-    assert monitor_count(node) == monitors, "containers keep running while the server is down"
+    assert monitor_count(node, cid) == 1, "containers keep running while the server is down"
     node.start()
     wait_until(lambda: node_ready(node), 30, "node Ready again")
 
@@ -258,11 +260,12 @@ def test_kill9_and_adoption(node, pod_namespace):
     after = wait_pod(node, pod_namespace, "survivor", adopted, 30, "the same container, adopted")
     assert container(after)["restartCount"] == 0
     assert after["status"]["podIP"] == before["status"]["podIP"]
-    assert monitor_count(node) == monitors, "no duplicate containers after the restart"
+    assert monitor_count(node, cid) == 1, "no duplicate containers after the restart"
 
 
-def monitor_count(s):
-    out = subprocess.run(["pgrep", "-f", f"__monitor .*--root {s.data_dir}/agent/runc"], capture_output=True, text=True).stdout
+def monitor_count(s, container_id=""):
+    pattern = f"__monitor .*--root {s.data_dir}/agent/runc .*--id {container_id}" if container_id else f"__monitor .*--root {s.data_dir}/agent/runc"
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, timeout=10).stdout
     return len(out.split())
 
 

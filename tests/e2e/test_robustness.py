@@ -153,7 +153,8 @@ def test_watches_abandoned_by_their_clients_are_released(server):
     before = open_fds(pid)
     path = "/api/v1/namespaces/default/configmaps?watch=1&labelSelector=matches%3Dnothing"
     watches = [open_watch(server, path) for _ in range(2000)]
-    assert open_fds(pid) >= before + 2000
+    # Each watch holds a descriptor (a few of those counted before may have closed meanwhile).
+    assert open_fds(pid) >= before + 2000 - 10
     for w in watches:
         w.close()
     # Torn down as the clients leave, not at a next event (none matches) or the watch timeout.
