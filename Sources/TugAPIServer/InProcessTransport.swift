@@ -20,15 +20,17 @@ public struct InProcessTransport: APITransport {
         self.logger = Logger(label: "tug.apiserver.inprocess")
     }
 
+    /// `timeout` is not applied: nothing here waits on a network, and a request that queues does so in flow
+    /// control, whose own queue timeout answers 429.
     public func execute(_ request: APIRequest, timeout: Duration, maxBody: Int) async throws -> RESTClient.Response {
-        let response = await server.respond(to: Self.request(request), context: APIRequestContext(logger: logger))
+        let response = await server.respond(to: try Self.request(request), context: APIRequestContext(logger: logger))
         let body = CollectedBody(limit: maxBody)
         try await response.body.write(body.writer)
-        return RESTClient.Response(status: Int(response.status.code), body: try body.result())
+        return RESTClient.Response(status: Int(response.status.code), body: body.bytes)
     }
 
     public func stream(_ request: APIRequest, onPart: (StreamPart) async throws -> Bool) async throws {
-        let response = await server.respond(to: Self.request(request), context: APIRequestContext(logger: logger))
+        let response = await server.respond(to: try Self.request(request), context: APIRequestContext(logger: logger))
         guard try await onPart(.head(status: Int(response.status.code))) else { return }
         try await withoutActuallyEscaping(onPart) { onPart in
             do {
@@ -42,12 +44,12 @@ public struct InProcessTransport: APITransport {
     /// Nothing to release: the server's own shutdown ends open streams.
     public func shutdown() async throws {}
 
-    static func request(_ request: APIRequest) -> Request {
+    static func request(_ request: APIRequest) throws(InProcessTransportError) -> Request {
         var fields = HTTPFields()
         for (name, value) in request.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
-        let method = HTTPRequest.Method(request.method.rawValue) ?? .get
+        guard let method = HTTPRequest.Method(request.method.rawValue) else { throw .invalidMethod(request.method.rawValue) }
         let head = HTTPRequest(method: method, scheme: "https", authority: "in-process", path: request.path, headerFields: fields)
         return Request(head: head, body: RequestBody(buffer: request.body ?? ByteBuffer()))
     }
@@ -58,23 +60,17 @@ public struct InProcessTransport: APITransport {
 final class CollectedBody {
     let limit: Int
     var bytes = ByteBuffer()
-    var exceeded = false
 
     init(limit: Int) { self.limit = limit }
 
     var writer: Writer { Writer(body: self) }
 
-    func result() throws -> ByteBuffer {
-        if exceeded { throw InProcessTransportError.bodyTooLarge(limit: limit) }
-        return bytes
-    }
 
     struct Writer: ResponseBodyWriter {
         let body: CollectedBody
 
         mutating func write(_ part: ByteBuffer) async throws {
             guard body.bytes.readableBytes + part.readableBytes <= body.limit else {
-                body.exceeded = true
                 throw InProcessTransportError.bodyTooLarge(limit: body.limit)
             }
             var part = part
@@ -100,10 +96,12 @@ struct StreamWriter: ResponseBodyWriter {
 
 public enum InProcessTransportError: Error, CustomStringConvertible {
     case bodyTooLarge(limit: Int)
+    case invalidMethod(String)
 
     public var description: String {
         switch self {
         case .bodyTooLarge(let limit): "the response body is larger than the \(limit) bytes the caller accepts"
+        case .invalidMethod(let method): "\"\(method)\" is not an HTTP method"
         }
     }
 }
