@@ -88,7 +88,7 @@ public final class NodeAgent: Service, Sendable {
                 loops.forEach { $0.cancel() }
             }
         } catch {
-            logger.error("node agent endpoint failed", metadata: ["error": "\(error)"])
+            logger.error("node agent endpoint failed", metadata: ["port": "\(configuration.port)", "error": "\(error)"])
         }
         loops.forEach { $0.cancel() }
         for loop in loops { await loop.value }

@@ -27,7 +27,30 @@ def wait_until(predicate, timeout, message, interval=0.05):
         time.sleep(interval)
 
 
+_handed_out = set()
+
+
 def free_port():
+    """A TCP port nothing listens on, chosen below the kernel's ephemeral range. A port from bind(0) is released
+    before the server binds it, and in between any outgoing connection on the machine may take it as its local
+    port (CI once lost every pod test to that); ports below the range are never handed out that way."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    first = max(1024, low - 12000)
+    for _ in range(200 if low - first >= 1000 else 0):
+        port = random.randint(first, low - 1)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
