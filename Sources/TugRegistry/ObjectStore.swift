@@ -133,14 +133,20 @@ public final class ObjectStore: Sendable {
     /// The largest stored object, in bytes of JSON: etcd's default request limit, which upstream clusters enforce.
     public static let maxObjectBytes = 1_572_864
 
+    /// The stored bytes of `object` at the revision the store assigns. The object is encoded here, before the
+    /// write reaches the store; under the store's lock only the revision is stamped in.
     func encoder(_ object: JSONValue) -> @Sendable (Int64) throws -> [UInt8] {
-        { revision in
-            let bytes = JSONWriter.exactBytes(Self.written(object, stored: revision))
-            guard bytes.count <= Self.maxObjectBytes else {
-                throw StatusError.entityTooLarge("the object is \(bytes.count) bytes; at most \(Self.maxObjectBytes) bytes can be stored")
-            }
-            return bytes
+        guard let template = ResourceVersionTemplate(object) else {
+            return { revision in try Self.checkedSize(JSONWriter.exactBytes(Self.written(object, stored: revision))) }
         }
+        return { revision in try Self.checkedSize(template.stamped(revision)) }
+    }
+
+    static func checkedSize(_ bytes: [UInt8]) throws(StatusError) -> [UInt8] {
+        guard bytes.count <= maxObjectBytes else {
+            throw .entityTooLarge("the object is \(bytes.count) bytes; at most \(maxObjectBytes) bytes can be stored")
+        }
+        return bytes
     }
 
     /// The object as `encoder` stored it at `revision`: what a write returns, without parsing back what it wrote.

@@ -20,7 +20,14 @@ protocol PreFilterPlugin: SchedulerPlugin {
 }
 
 protocol FilterPlugin: SchedulerPlugin {
+    /// Whether `filter` has anything to check for this pod, asked once per cycle after the pre-filters
+    /// (kube-scheduler's PreFilter `Skip`): a plugin that answers no is not run on any node of the cycle.
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool
     func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus
+}
+
+extension FilterPlugin {
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool { true }
 }
 
 protocol PreScorePlugin: SchedulerPlugin {
@@ -29,12 +36,17 @@ protocol PreScorePlugin: SchedulerPlugin {
 
 protocol ScorePlugin: SchedulerPlugin {
     var weight: Int64 { get }
+    /// Whether `score` can tell nodes apart for this pod, asked once per cycle after the pre-scores
+    /// (kube-scheduler's PreScore `Skip`). Only a plugin that would give every node the same score may answer no:
+    /// the same amount on every node changes no choice.
+    func scores(_ pod: PodInfo, state: CycleState) -> Bool
     /// A raw score for the node; `normalize` maps the raw scores of all feasible nodes to 0…100.
     func score(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> Int64
     func normalize(_ scores: inout [Int64])
 }
 
 extension ScorePlugin {
+    func scores(_ pod: PodInfo, state: CycleState) -> Bool { true }
     func normalize(_ scores: inout [Int64]) {}
 }
 

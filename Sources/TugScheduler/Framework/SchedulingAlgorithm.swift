@@ -21,8 +21,9 @@ struct SchedulingAlgorithm: Sendable {
         return max(100, total * percent / 100)
     }
 
-    func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
-        for plugin in profile.filters {
+    /// Runs the filters on one node: those given (a cycle's active ones), or all of the profile's.
+    func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo, using filters: [any FilterPlugin]? = nil) -> PluginStatus {
+        for plugin in filters ?? profile.filters {
             let status = plugin.filter(state, pod: pod, node: node)
             if !status.isSuccess { return status }
         }
@@ -41,6 +42,8 @@ struct SchedulingAlgorithm: Sendable {
         let total = cluster.nodeCount
         guard total > 0 else { return Outcome(node: nil, failures: [:], state: state, examined: 0) }
         let wanted = Self.feasibleNodesToFind(total)
+        // Only the plugins with something to check for this pod run on each node (a plain pod: 3 of 8).
+        let filters = profile.filters.filter { $0.filters(pod, state: state) }
         // Nodes are read by index; handing one to a plugin copies one reference (`NodeInfo` boxes its fields).
         var feasible: [Int] = []
         var examined = 0
@@ -49,8 +52,8 @@ struct SchedulingAlgorithm: Sendable {
         while examined < total, feasible.count < wanted {
             let index = (start + examined) % total
             examined += 1
-            let status = nominations ? filter(state, pod: pod, node: cluster.withNominated(nodes[index], for: pod))
-                                     : filter(state, pod: pod, node: nodes[index])
+            let status = nominations ? filter(state, pod: pod, node: cluster.withNominated(nodes[index], for: pod), using: filters)
+                                     : filter(state, pod: pod, node: nodes[index], using: filters)
             if status.isSuccess { feasible.append(index) } else { failures[nodes[index].name] = status }
         }
         guard !feasible.isEmpty else { return Outcome(node: nil, failures: failures, state: state, examined: examined) }
@@ -58,7 +61,7 @@ struct SchedulingAlgorithm: Sendable {
         for plugin in profile.preScores { plugin.preScore(&state, pod: pod, cluster: cluster) }
         var totals = Array(repeating: Int64(0), count: feasible.count)
         var scores = Array(repeating: Int64(0), count: feasible.count)
-        for plugin in profile.scorers {
+        for plugin in profile.scorers where plugin.scores(pod, state: state) {
             for (i, index) in feasible.enumerated() { scores[i] = plugin.score(state, pod: pod, node: nodes[index]) }
             plugin.normalize(&scores)
             for i in totals.indices { totals[i] += scores[i] * plugin.weight }

@@ -55,6 +55,8 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
         state[Counts.self] = Counts(affinity: affinity, anyAffinityMatch: anyMatch, antiAffinity: anti, forbiddenByExisting: forbidden)
     }
 
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool { state[Counts.self] != nil }
+
     func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
         guard let counts = state[Counts.self] else { return .success }
         if !pod.affinity.isEmpty {
@@ -101,6 +103,8 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
         }
         state[Preferences.self] = Preferences(scores: scores)
     }
+
+    func scores(_ pod: PodInfo, state: CycleState) -> Bool { state[Preferences.self] != nil }
 
     func score(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> Int64 {
         guard let preferences = state[Preferences.self] else { return 0 }

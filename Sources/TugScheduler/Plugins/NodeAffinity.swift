@@ -12,9 +12,13 @@ struct NodeAffinity: FilterPlugin, ScorePlugin {
         return pod.requiredNodeTerms.isEmpty || pod.requiredNodeTerms.contains { NodeSelection.matches(term: $0, node: node.object) }
     }
 
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool { !pod.nodeSelector.isEmpty || !pod.requiredNodeTerms.isEmpty }
+
     func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
         Self.matches(pod, node) ? .success : .unresolvable("node(s) didn't match Pod's node affinity/selector")
     }
+
+    func scores(_ pod: PodInfo, state: CycleState) -> Bool { !pod.preferredNodeTerms.isEmpty }
 
     func score(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> Int64 {
         pod.preferredNodeTerms.reduce(0) { total, entry in

@@ -2,6 +2,8 @@
 struct NodePorts: FilterPlugin {
     let name = "NodePorts"
 
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool { !pod.hostPorts.isEmpty }
+
     func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
         for wanted in pod.hostPorts {
             for used in node.usedPorts.keys where used.proto == wanted.proto && used.port == wanted.port {

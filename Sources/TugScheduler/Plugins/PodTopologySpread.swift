@@ -41,6 +41,8 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePl
         state[Counts.self] = Counts(perConstraint: counts, minimum: minimum)
     }
 
+    func filters(_ pod: PodInfo, state: CycleState) -> Bool { state[Counts.self] != nil }
+
     func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus {
         let constraints = hard(pod)
         guard !constraints.isEmpty, let counts = state[Counts.self] else { return .success }
@@ -61,6 +63,8 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePl
         guard !soft.isEmpty else { return }
         state[ScoreCounts.self] = ScoreCounts(perConstraint: Self.count(soft, pod: pod, nodes: cluster.nodes))
     }
+
+    func scores(_ pod: PodInfo, state: CycleState) -> Bool { state[ScoreCounts.self] != nil }
 
     func score(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> Int64 {
         guard let counts = state[ScoreCounts.self] else { return 0 }
