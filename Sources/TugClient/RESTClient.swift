@@ -34,7 +34,7 @@ public final class RESTClient: Sendable {
         }
 
         /// The body decoded, sharing the strings `interner` holds (for objects a cache keeps).
-        public func json(interning interner: StringInterner?) -> JSONValue {
+        public func json(interning interner: JSONInterner?) -> JSONValue {
             (try? JSONParser.parseValue(body.readableBytesView, interner: interner)) ?? .null
         }
     }
@@ -58,7 +58,7 @@ public final class RESTClient: Sendable {
     /// Cancelling the calling task ends the request, so components stop promptly.
     ///
     /// With an `interner`, the events' strings it already holds are shared rather than created.
-    public func watch(_ path: String, interner: StringInterner? = nil, onEvent: @Sendable (JSONValue) async -> Bool) async throws {
+    public func watch(_ path: String, interner: JSONInterner? = nil, onEvent: @Sendable (JSONValue) async -> Bool) async throws {
         var pending: [UInt8] = []
         var status = 200
         try await transport.stream(APIRequest(method: .GET, path: path, headers: authorization)) { part in

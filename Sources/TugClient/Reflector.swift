@@ -40,7 +40,7 @@ public struct Reflector: Sendable {
     public func run(_ handle: @escaping @Sendable (Event) async -> Void) async {
         var backoff = Duration.milliseconds(200)
         // The objects a reflector delivers are usually kept (an informer's cache): their repeated strings are shared.
-        let interner = StringInterner()
+        let interner = JSONInterner()
         while !Task.isCancelled {
             do {
                 var version = try await list(handle, interner: interner)
@@ -62,7 +62,7 @@ public struct Reflector: Sendable {
 
     func separator(_ base: String) -> String { base.contains("?") ? "&" : "?" }
 
-    func list(_ handle: @Sendable (Event) async -> Void, interner: StringInterner? = nil) async throws -> String {
+    func list(_ handle: @Sendable (Event) async -> Void, interner: JSONInterner? = nil) async throws -> String {
         let response = try await client.request(.GET, path + (query.isEmpty ? "" : "?" + query))
         guard response.status == 200 else { throw Kubeconfig.Failure(description: "list \(path): HTTP \(response.status)") }
         let document = response.json(interning: interner)
@@ -71,7 +71,7 @@ public struct Reflector: Sendable {
     }
 
     /// One watch request; returns the version to resume from, or nil when a relist is needed.
-    func watch(from version: String, _ handle: @escaping @Sendable (Event) async -> Void, interner: StringInterner? = nil) async throws -> String? {
+    func watch(from version: String, _ handle: @escaping @Sendable (Event) async -> Void, interner: JSONInterner? = nil) async throws -> String? {
         let url = path + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=\(version)" + (query.isEmpty ? "" : "&" + query)
         let latest = LatestVersion(version)
         var expired = false

@@ -15,9 +15,9 @@ public struct JSONParser {
     }
 
     /// Parses one document. With an `interner`, decoded strings it already holds are shared rather than created
-    /// (for objects a cache keeps; see `StringInterner`).
+    /// (for objects a cache keeps; see `JSONInterner`).
     public static func parse(_ bytes: some Collection<UInt8>, options: Options = .init(),
-                             interner: StringInterner? = nil) throws(JSONParseError) -> ParseResult {
+                             interner: JSONInterner? = nil) throws(JSONParseError) -> ParseResult {
         // Contiguous input (an array, a slice of one, a ByteBuffer's view) is read in place, not copied.
         let parsed: Result<ParseResult, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result(catching: { () throws(JSONParseError) in try parse(buffer: buffer, options: options, interner: interner) })
@@ -28,7 +28,7 @@ public struct JSONParser {
         }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options, interner: StringInterner?) throws(JSONParseError) -> ParseResult {
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options, interner: JSONInterner?) throws(JSONParseError) -> ParseResult {
         var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth, interner: interner)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -37,7 +37,7 @@ public struct JSONParser {
         return ParseResult(value: value, duplicateKeys: parser.duplicates)
     }
 
-    public static func parseValue(_ bytes: some Collection<UInt8>, interner: StringInterner? = nil) throws(JSONParseError) -> JSONValue {
+    public static func parseValue(_ bytes: some Collection<UInt8>, interner: JSONInterner? = nil) throws(JSONParseError) -> JSONValue {
         try parse(bytes, interner: interner).value
     }
 
@@ -60,9 +60,9 @@ private struct Cursor {
     var path: [PathComponent] = []
     let members = ParseStack<JSONObject.Element>()
     let elements = ParseStack<JSONValue>()
-    let interner: StringInterner?
+    let interner: JSONInterner?
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, interner: StringInterner?) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, interner: JSONInterner?) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.interner = interner
@@ -104,7 +104,14 @@ private struct Cursor {
         index += count
     }
 
+    /// `parsed`, or the equal value the interner holds for the same bytes `begin..<index`.
+    func shared(_ parsed: JSONValue, from begin: Int) -> JSONValue {
+        guard let interner, JSONInterner.wantsContainer(index - begin) else { return parsed }
+        return interner.container(UnsafeBufferPointer(rebasing: bytes[begin..<index]), parsed: parsed)
+    }
+
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+        let begin = index
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject()) }
@@ -132,13 +139,14 @@ private struct Cursor {
                 if !sorted {
                     for key in JSONObject.sortKeepingLast(&object) { duplicates.append(pathString(appending: key)) }
                 }
-                return .object(JSONObject(sortedMembers: object))
+                return shared(.object(JSONObject(sortedMembers: object)), from: begin)
             }
             throw fail("expected ',' or '}' after object value")
         }
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+        let begin = index
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array([]) }
@@ -152,7 +160,10 @@ private struct Cursor {
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements.pop(from: start)) }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return shared(.array(elements.pop(from: start)), from: begin)
+            }
             throw fail("expected ',' or ']' after array element")
         }
     }
@@ -184,7 +195,7 @@ private struct Cursor {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                let decoded = if let interner, StringInterner.wants(slice.count) {
+                let decoded = if let interner, JSONInterner.wants(slice.count) {
                     interner.string(slice)
                 } else {
                     String(validating: slice, as: UTF8.self)

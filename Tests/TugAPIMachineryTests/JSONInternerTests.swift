@@ -1,7 +1,7 @@
 import Testing
 import TugAPIMachinery
 
-@Suite struct StringInternerTests {
+@Suite struct JSONInternerTests {
     static func pod(_ i: Int) -> String {
         """
         {"metadata":{"name":"load-7c76f4c975-\(i)x","uid":"43e596e8-58ac-4171-9432-\(100_000_000_000 + i)",
@@ -21,7 +21,7 @@ import TugAPIMachinery
     }
 
     @Test func decodesTheSameValuesAsWithout() throws {
-        let interner = StringInterner()
+        let interner = JSONInterner()
         for i in 0..<200 {
             let text = Self.pod(i)
             #expect(try JSONParser.parseValue(Array(text.utf8), interner: interner) == JSONParser.parseValue(text))
@@ -30,7 +30,7 @@ import TugAPIMachinery
     }
 
     @Test func repeatedStringsShareOneAllocation() throws {
-        let interner = StringInterner()
+        let interner = JSONInterner()
         let a = try JSONParser.parseValue(Array(Self.pod(1).utf8), interner: interner)
         let b = try JSONParser.parseValue(Array(Self.pod(2).utf8), interner: interner)
         let image = { (pod: JSONValue) in pod["spec"]["containers"][0]["image"] }
@@ -44,14 +44,48 @@ import TugAPIMachinery
         #expect(Self.storage(image(c)) != Self.storage(image(a)))
     }
 
+    /// The address of an array's element storage: equal for two arrays that share one buffer.
+    static func elements(_ value: JSONValue) -> UnsafeRawPointer? {
+        value.arrayValue?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+
+    @Test func repeatedObjectsAndArraysShareOneTree() throws {
+        let interner = JSONInterner()
+        let a = try JSONParser.parseValue(Array(Self.pod(1).utf8), interner: interner)
+        let b = try JSONParser.parseValue(Array(Self.pod(2).utf8), interner: interner)
+        // The same containers and conditions in both pods: one tree, held once.
+        #expect(Self.elements(a["spec"]["containers"]) != nil)
+        #expect(Self.elements(a["spec"]["containers"]) == Self.elements(b["spec"]["containers"]))
+        #expect(Self.elements(a["status"]["conditions"]) == Self.elements(b["status"]["conditions"]))
+        #expect(interner.sharedContainers > 0)
+        // Each pod's own metadata is its own, and equal values are all that sharing ever returns.
+        #expect(a["metadata"] != b["metadata"])
+        #expect(a["status"]["conditions"] == (try JSONParser.parseValue(Self.pod(2)))["status"]["conditions"])
+        // A changed copy leaves the shared tree alone.
+        var changed = b
+        changed["spec"]["containers"] = .array([["name": "other"]])
+        #expect(a["spec"]["containers"][0]["name"] == "c")
+        // Without an interner nothing is shared.
+        let c = try JSONParser.parseValue(Self.pod(1))
+        #expect(Self.elements(c["spec"]["containers"]) != Self.elements(a["spec"]["containers"]))
+    }
+
+    @Test func largeAndTinyContainersAreNotLookedUp() throws {
+        let interner = JSONInterner()
+        let large = "[" + Array(repeating: "\"0123456789\"", count: 60).joined(separator: ",") + "]"
+        _ = try JSONParser.parseValue(Array(large.utf8), interner: interner)
+        _ = try JSONParser.parseValue(Array(#"{"a":1}"#.utf8), interner: interner)
+        #expect(interner.sharedContainers + interner.storedContainers == 0)
+    }
+
     @Test func shortAndEscapedStringsAreNotLookedUp() throws {
-        let interner = StringInterner()
+        let interner = JSONInterner()
         _ = try JSONParser.parseValue(Array(#"{"a":"short","b":"long but \"escaped\" string"}"#.utf8), interner: interner)
         #expect(interner.hits + interner.misses == 0)
     }
 
     @Test func invalidUTF8IsStillRejected() {
-        let interner = StringInterner()
+        let interner = JSONInterner()
         var bytes = Array(#"{"key":"0123456789abcdefXYZ"}"#.utf8)
         bytes[bytes.count - 4] = 0xFF
         #expect(throws: JSONParseError.self) { try JSONParser.parseValue(bytes, interner: interner) }
@@ -61,7 +95,7 @@ import TugAPIMachinery
 
     @Test func aTinyTableStillDecodesEverythingCorrectly() throws {
         // Two slots: constant collisions replace entries, and every string must still come out right.
-        let interner = StringInterner(capacity: 2)
+        let interner = JSONInterner(capacity: 2)
         for i in 0..<100 {
             let value = try JSONParser.parseValue(Array(Self.pod(i).utf8), interner: interner)
             #expect(value["metadata"]["name"].stringValue == "load-7c76f4c975-\(i)x")
