@@ -15,6 +15,7 @@ enum BenchServer {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        BenchChildren.adopt(process.processIdentifier)
         return process
     }
 

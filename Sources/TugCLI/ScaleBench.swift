@@ -52,6 +52,7 @@ struct ScaleBench: TugSubcommand {
         Self.say("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)\(soak)")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-scale-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        BenchChildren.removeOnSignal(dataDir)
         let port = try FreePort.find()
         let (server, client, _) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent"], maxConnections: 64)
         let adminKubeconfig = try Kubeconfig.load(path: "\(dataDir)/admin.kubeconfig")
