@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TugControllerRuntime
 
 extension ServiceGroupConfiguration {
     /// How every `tug` process runs its services: SIGTERM and SIGINT shut it down gracefully, and so does a service
@@ -104,7 +105,10 @@ struct TrackedService: Service, CustomStringConvertible {
     let id: Int
 
     /// The service's type without generic arguments (`Application`, not `Application<CallbackResponder<…>>`).
-    var name: String { String(String(describing: type(of: base)).prefix { $0 != "<" }) }
+    var name: String {
+        if let named = base as? any NamedService { return named.serviceName }
+        return String(String(describing: type(of: base)).prefix { $0 != "<" })
+    }
 
     /// How ServiceLifecycle names it in its logs: as the service itself.
     var description: String { String(describing: base) }

@@ -19,9 +19,15 @@ public protocol Controller: Sendable {
     func reconcile(_ key: Key) async throws -> ReconcileResult
 }
 
+/// A service that tells which of several of its type it is, for messages about running services (a slow
+/// shutdown names `ControllerRunner(replicaset)`, not one of twelve `ControllerRunner`s).
+public protocol NamedService: Service {
+    var serviceName: String { get }
+}
+
 /// Runs a controller as a service: waits for its caches, then `workers` loops of get → reconcile → forget or
 /// addRateLimited → done, until graceful shutdown.
-public struct ControllerRunner<C: Controller>: Service {
+public struct ControllerRunner<C: Controller>: NamedService {
     let controller: C
     let workers: Int
     let logger: Logger
@@ -34,22 +40,30 @@ public struct ControllerRunner<C: Controller>: Service {
         self.logger = logger
     }
 
+    public var serviceName: String { "ControllerRunner(\(controller.name))" }
+
+    /// Graceful shutdown cancels the reconciles under way too, as kube-controller-manager's ending context does:
+    /// they are level-triggered, so one cut short is redone from the cluster's state on the next start, and a
+    /// ReplicaSet creating a batch of 500 pods under load held the server's shutdown for five seconds.
     public func run() async throws {
         let queue = controller.queue
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                for informer in controller.informers { await informer.waitForSync() }
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await queue.runTimers() }
-                    for _ in 0..<workers {
-                        group.addTask { await work(queue) }
-                    }
+        let running = Task {
+            for informer in controller.informers { await informer.waitForSync() }
+            await withDiscardingTaskGroup { group in
+                group.addTask { await queue.runTimers() }
+                for _ in 0..<workers {
+                    group.addTask { await work(queue) }
                 }
-            } onCancel: {
-                queue.shutDown()
             }
-        } onGracefulShutdown: {
+        }
+        let stop: @Sendable () -> Void = {
             queue.shutDown()
+            running.cancel()
+        }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler { await running.value } onCancel: { stop() }
+        } onGracefulShutdown: {
+            stop()
         }
     }
 
