@@ -97,8 +97,9 @@ struct ScaleBench: TugSubcommand {
             let progress = Task {
                 while (try? await Task.sleep(for: .seconds(15))) != nil {
                     let c = timeline.counts.withLock { $0 }
-                    Self.say(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB", (ContinuousClock.now - started).seconds,
-                                 c.seen, c.bound, c.running, PodBench.memory(pid: pid).rss))
+                    Self.say(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB; %d nodes ever NotReady",
+                                 (ContinuousClock.now - started).seconds, c.seen, c.bound, c.running, PodBench.memory(pid: pid).rss,
+                                 timeline.notReady.withLock { $0.count }))
                 }
             }
             defer { progress.cancel() }
