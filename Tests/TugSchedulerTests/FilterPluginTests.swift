@@ -34,6 +34,23 @@ import TugAPIMachinery
         #expect(algorithm.place(Build.pod("q", spec: ["tolerations": tolerations]), in: cluster).node == "gpu")
     }
 
+    /// A filter with nothing to check for a pod is not run on any node (kube's PreFilter Skip); one with something is.
+    @Test func filtersWithNothingToCheckAreSkipped() {
+        struct Refusing: FilterPlugin {
+            let name = "Refusing"
+            let relevant: Bool
+            func filters(_ pod: PodInfo, state: CycleState) -> Bool { relevant }
+            func filter(_ state: CycleState, pod: PodInfo, node: NodeInfo) -> PluginStatus { .unschedulable("refused") }
+        }
+        let cluster = Build.cluster(nodes: [Build.node("a")])
+        var skipping = SchedulingAlgorithm()
+        skipping.profile.filters.append(Refusing(relevant: false))
+        #expect(skipping.place(Build.pod("p"), in: cluster).node == "a")
+        var checking = SchedulingAlgorithm()
+        checking.profile.filters.append(Refusing(relevant: true))
+        #expect(checking.place(Build.pod("p"), in: cluster).message == "0/1 nodes are available: 1 refused.")
+    }
+
     @Test func cordonedNodesAreSkipped() {
         let cluster = Build.cluster(nodes: [Build.node("off", unschedulable: true), Build.node("on")])
         #expect(algorithm.place(Build.pod("p"), in: cluster).node == "on")
