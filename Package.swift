@@ -265,6 +265,7 @@ let package = Package(
             dependencies: [
                 "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
     ],

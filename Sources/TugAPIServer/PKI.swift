@@ -71,6 +71,9 @@ public struct ClusterCredentials: Sendable {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("tugboat-server-ca@\(Int(now.timeIntervalSince1970))") }
+        // Key identifiers on both certificates: strict verifiers (Python 3.13's default context, OpenSSL's
+        // X509_V_FLAG_X509_STRICT) refuse a certificate without an Authority Key Identifier.
+        let caKeyID = SubjectKeyIdentifier(hash: .init(caKey.publicKey))
         let ca = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(caKey.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
@@ -78,7 +81,8 @@ public struct ClusterCredentials: Sendable {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
                 Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
-                SubjectKeyIdentifier(hash: .init(caKey.publicKey))
+                caKeyID
+                AuthorityKeyIdentifier(keyIdentifier: caKeyID.keyIdentifier)
             },
             issuerPrivateKey: .init(caKey))
 
@@ -96,6 +100,8 @@ public struct ClusterCredentials: Sendable {
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names)
+                SubjectKeyIdentifier(hash: .init(key.publicKey))
+                AuthorityKeyIdentifier(keyIdentifier: caKeyID.keyIdentifier)
             },
             issuerPrivateKey: .init(caKey))
 

@@ -10,6 +10,7 @@ public enum AgentCertificate {
         let key = P256.Signing.PrivateKey()
         let now = Date()
         let name = try DistinguishedName { CommonName("\(hostname)@\(Int(now.timeIntervalSince1970))") }
+        let keyID = SubjectKeyIdentifier(hash: .init(key.publicKey))
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),
@@ -19,6 +20,8 @@ public enum AgentCertificate {
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames([.dnsName(hostname), .dnsName("localhost")])
+                keyID
+                AuthorityKeyIdentifier(keyIdentifier: keyID.keyIdentifier)
             },
             issuerPrivateKey: .init(key))
         return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
