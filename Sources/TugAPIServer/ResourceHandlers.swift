@@ -64,6 +64,8 @@ extension APIServer {
     }
 
     func list(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters) throws -> Response {
+        // Every list is served from the newest state, which satisfies any resourceVersion it may name.
+        _ = try ListOptions(query, watch: false)
         let (labels, fields) = try selectors(query, view: view)
         var limit: Int?
         if let l = try query.integer("limit"), l > 0 { limit = Int(l) }

@@ -11,9 +11,11 @@ import TugStorage
 extension APIServer {
     /// `?watch=true`: newline-delimited JSON events over a chunked response, flushed one by one.
     ///
-    /// Without a resourceVersion (or with "0") the current objects come first as ADDED; with one, every change after
-    /// it, replayed from history. Events are filtered by selector, and an object that stops matching is sent as
-    /// DELETED. A resourceVersion older than the history answers a single ERROR event carrying a 410 Status.
+    /// Without a resourceVersion (or with "0"), or with `sendInitialEvents=true`, the current objects come first as
+    /// ADDED, then (to a client that allows bookmarks) a BOOKMARK marking the end of the initial events; with a
+    /// resourceVersion, every change after it, replayed from history (`ListOptions`). Events are filtered by
+    /// selector, and an object that stops matching is sent as DELETED. A resourceVersion older than the history
+    /// answers a single ERROR event carrying a 410 Status.
     ///
     /// A watch ends cleanly at its timeout (`timeoutSeconds`, else a random time between one and two
     /// `--min-request-timeout`s, as kube-apiserver spreads reconnects) or when the store ends it for falling behind.
@@ -25,15 +27,15 @@ extension APIServer {
     func watch(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters, connection: (any Channel)?,
                flow: FlowRelease? = nil) async throws -> Response {
         let (labels, fields) = try selectors(query, view: view)
-        var after: Int64?
-        if let rv = try query.integer("resourceVersion"), rv != 0 { after = rv }
+        let options = try ListOptions(query, watch: true)
         let timeout = try watchTimeout(query)
         let table = TableRenderer.wanted(request.headers[.accept] ?? "")
         let contentType = table ? TableRenderer.contentType : Responses.jsonType
         let include = TableRenderer.IncludeObject(rawValue: query["includeObject"] ?? "") ?? .metadata
-        let bookmarks = query.bool("allowWatchBookmarks")
-        let opened = try openWatch(view, namespace: namespace, after: after, fields: fields)
-        guard case .stream(let stream, let initial) = opened else {
+        let bookmarks = options.allowWatchBookmarks
+        let marksInitialEnd = options.marksInitialEventsEnd
+        let opened = try openWatch(view, namespace: namespace, start: options.watchStart, fields: fields)
+        guard case .stream(let stream, let initial, let startRevision) = opened else {
             guard case .expired(let error) = opened else { throw StatusError.internalError("watch failed to open") }
             var line = JSONWriter.bytes(["type": "ERROR", "object": error.status])
             line.append(0x0A)
@@ -83,6 +85,7 @@ extension APIServer {
                 for object in initial where labels.matches({ object.attributes.labels[$0] }) && fields.matches({ object.attributes.fields[$0] }) {
                     try await send(try encoder.line("ADDED", object))
                 }
+                if marksInitialEnd { try await send(encoder.bookmark(startRevision, initialEventsEnd: true)) }
                 flow?.release()
                 for await element in stream {
                     switch element {
@@ -188,16 +191,27 @@ final class WriteProgress: Sendable {
 }
 
 enum OpenedWatch {
-    case stream(WatchStream, [StoredObject])
+    /// The stream, the initial objects to send first, and the revision the stream starts after.
+    case stream(WatchStream, [StoredObject], Int64)
     /// The requested resourceVersion is older than the history: answered in-band as an ERROR event.
     case expired(StatusError)
 }
 
 extension APIServer {
-    func openWatch(_ view: ObjectView, namespace: String?, after: Int64?, fields: FieldSelector) throws -> OpenedWatch {
+    func openWatch(_ view: ObjectView, namespace: String?, start: ListOptions.WatchStart, fields: FieldSelector) throws -> OpenedWatch {
+        let origin: ObjectStore.WatchOrigin
+        switch start {
+        case .after(let revision): origin = .after(revision)
+        case .now: origin = .now
+        case .initialState(let atLeast):
+            // The store serves the newest state; a client asking for a newer one holds a version from elsewhere.
+            let current = store.backend.currentRevision
+            if let atLeast, atLeast > current { throw StatusError.resourceVersionTooLarge(atLeast, current: current) }
+            origin = .currentState
+        }
         do {
-            let (stream, initial) = try store.watch(view.storage, namespace: namespace, after: after, fields: fields)
-            return .stream(stream, initial)
+            let opened = try store.watch(view.storage, namespace: namespace, from: origin, fields: fields)
+            return .stream(opened.stream, opened.initial, opened.revision)
         } catch {
             if error.code == 410 { return .expired(error) }
             throw error
@@ -265,9 +279,12 @@ struct WatchEventEncoder: Sendable {
         return WatchLine(object: json, suffix: suffix)
     }
 
-    func bookmark(_ revision: Int64) -> WatchLine {
+    /// A BOOKMARK at `revision`; `initialEventsEnd` annotates it as the end of a streaming list's initial events.
+    func bookmark(_ revision: Int64, initialEventsEnd: Bool = false) -> WatchLine {
+        var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
+        if initialEventsEnd { metadata["annotations"] = [ListOptions.initialEventsEndAnnotation: "true"] }
         let line = JSONWriter.bytes(["type": "BOOKMARK", "object": ["kind": .string(view.definition.kind), "apiVersion": .string(view.definition.groupVersion),
-                                                                     "metadata": ["resourceVersion": .string(String(revision))]]])
+                                                                     "metadata": metadata]])
         return WatchLine(prefix: [], object: line, suffix: [0x0A])
     }
 }

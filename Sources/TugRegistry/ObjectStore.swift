@@ -104,25 +104,31 @@ public final class ObjectStore: Sendable {
         indexedCandidates(prefix: prefix, fields: fields) ?? backend.list(prefix: prefix)
     }
 
+    /// Where a watch begins: after a revision, at the current state (sent first as synthetic ADDED events), or now.
+    public enum WatchOrigin: Sendable, Equatable {
+        case after(Int64)
+        case currentState
+        case now
+    }
+
     /// A watch of the objects under the definition (and namespace); with `fields`, its first equality is the
-    /// watch's trigger, so the store hands it only the events that can match (the caller filters in full).
-    public func watch(_ d: ResourceDefinition, namespace: String?, after revision: Int64?,
-                      fields: FieldSelector = FieldSelector()) throws(StatusError) -> (WatchStream, [StoredObject]) {
+    /// watch's trigger, so the store hands it only the events that can match (the caller filters in full). Returns
+    /// the stream, the current objects when the origin asks for them, and the revision the stream starts after.
+    public func watch(_ d: ResourceDefinition, namespace: String?, from origin: WatchOrigin,
+                      fields: FieldSelector = FieldSelector()) throws(StatusError) -> (stream: WatchStream, initial: [StoredObject], revision: Int64) {
         let prefix = StorageKeys.prefix(d, namespace: namespace)
         let trigger = fields.requirements.first { !$0.negated }.map { WatchTrigger(field: $0.field, value: $0.value) }
-        if let revision {
-            do {
-                return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000, trigger: trigger), [])
-            } catch let StorageError.compacted(requested, compacted) {
-                throw .expired("too old resource version: \(requested) (\(compacted))")
-            } catch {
-                throw .internalError("\(error)")
-            }
+        var initial: [StoredObject] = []
+        let revision: Int64
+        switch origin {
+        case .after(let after): revision = after
+        case .now: revision = backend.currentRevision
+        case .currentState: (initial, revision) = current(prefix: prefix, fields: fields)
         }
-        // No revision: the current state as synthetic ADDED events, then changes after it.
-        let (items, listed) = current(prefix: prefix, fields: fields)
         do {
-            return (try backend.watch(prefix: prefix, after: listed, bufferLimit: 10_000, trigger: trigger), items)
+            return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000, trigger: trigger), initial, revision)
+        } catch let StorageError.compacted(requested, compacted) {
+            throw .expired("too old resource version: \(requested) (\(compacted))")
         } catch {
             throw .internalError("\(error)")
         }

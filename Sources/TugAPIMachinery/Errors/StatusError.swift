@@ -193,6 +193,12 @@ extension StatusError {
         StatusError(code: 504, reason: .timeout, message: message)
     }
 
+    /// The storage layer's NewTooLargeResourceVersionError: a client asked for a state newer than the server's.
+    public static func resourceVersionTooLarge(_ requested: Int64, current: Int64) -> StatusError {
+        StatusError(code: 504, reason: .timeout, message: "Timeout: Too large resource version: \(requested), current: \(current)",
+                    details: Details(causes: [Cause(reason: "ResourceVersionTooLarge", message: "Too large resource version", field: "")], retryAfterSeconds: 1))
+    }
+
     /// kube's NewTooManyRequests: the client should retry after `retryAfterSeconds` (also sent as Retry-After).
     public static func tooManyRequests(_ message: String = "Too many requests, please try again later.", retryAfterSeconds: Int) -> StatusError {
         StatusError(code: 429, reason: .tooManyRequests, message: message, details: Details(retryAfterSeconds: retryAfterSeconds))
