@@ -4,7 +4,8 @@ DATA_DIR ?= /var/lib/tugboat
 PORT ?= 6443
 RELEASE_BIN := .build/release/tug
 DEBUG_BIN := .build/debug/tug
-PYTHON ?= python3
+# The tests' Python: the venv `make deps` fills from tests/requirements.txt.
+PYTHON ?= .build-venv/bin/python
 FUZZ_BIN := .build-fuzz/debug/tug-fuzz
 FUZZ_SECONDS ?= 600
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs, only when missing, the host packages Tugboat uses and the Python packages its tests use.
+# Installs, only when missing, the host packages Tugboat uses, and the Python packages its tests use into .build-venv.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 # docker-registry: the OCI distribution server the pull tests run on loopback. openssl: the ingress TLS test makes its certificate.
 apt_packages=(runc iptables containernetworking-plugins busybox-static etcd-server iproute2 docker-registry openssl)
@@ -15,15 +16,36 @@ if ((${#missing[@]})); then
   timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-py_missing=()
-python3 -c 'import kubernetes, sys; sys.exit(0 if kubernetes.__version__ == "37.0.2" else 1)' 2>/dev/null || py_missing+=("kubernetes==37.0.2")
-python3 -c 'import pytest' 2>/dev/null || py_missing+=("pytest")
-# aiohttp: the flow-control test's flood of concurrent requests. schemathesis: API fuzzing against the served OpenAPI.
-python3 -c 'import aiohttp, sys; sys.exit(0 if aiohttp.__version__ == "3.14.5" else 1)' 2>/dev/null || py_missing+=("aiohttp==3.14.5")
-python3 -c 'from importlib.metadata import version; import sys; sys.exit(0 if version("schemathesis") == "4.32.5" else 1)' 2>/dev/null || py_missing+=("schemathesis==4.32.5")
-if ((${#py_missing[@]})); then
-  echo "deps: pip installing ${py_missing[*]}"
-  timeout 600 python3 -m pip install -q --disable-pip-version-check "${py_missing[@]}"
+# The tests' Python: a venv of a Python >= 3.12 (helm-sdkpy needs it) found on PATH or among pyenv's versions.
+venv=.build-venv
+requirements=tests/requirements.txt
+python_at_least_312() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; }
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3; do
+    if command -v "$candidate" >/dev/null && python_at_least_312 "$(command -v "$candidate")"; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  local root
+  root=$( (command -v pyenv >/dev/null && timeout 10 pyenv root) || echo "$HOME/.pyenv")
+  for candidate in $(ls -d "$root"/versions/3.1[2-9]* 2>/dev/null | sort -V -r); do
+    if python_at_least_312 "$candidate/bin/python3"; then echo "$candidate/bin/python3"; return 0; fi
+  done
+  return 1
+}
+if ! [ -x "$venv/bin/python" ] || ! python_at_least_312 "$venv/bin/python"; then
+  base=$(find_python) || { echo "deps: no Python >= 3.12 found on PATH or under pyenv; the tests need one" >&2; exit 1; }
+  echo "deps: creating $venv with $base"
+  rm -rf "$venv"
+  timeout 120 "$base" -m venv "$venv"
+fi
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "deps: pip installing $requirements into $venv"
+  timeout 900 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+  echo "$want" >"$stamp"
 fi
 
 command -v swift >/dev/null || { echo "deps: swift toolchain not found on PATH" >&2; exit 1; }

@@ -176,7 +176,7 @@ public final class APIServer: Sendable {
                 (flow, classification, watch) = (release, c, isWatch)
             case .rejected(let c):
                 let rejected = Self.rejection(c)
-                record(request: request, info: info, status: rejected.status.code, started: started)
+                record(request: request, info: info, watch: query.bool("watch"), status: rejected.status.code, started: started)
                 return rejected
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
@@ -195,7 +195,7 @@ public final class APIServer: Sendable {
             response = Responses.error(.internalError("\(error)"))
         }
         Self.addFlowHeaders(&response, classification)
-        record(request: request, info: info, status: response.status.code, started: started)
+        record(request: request, info: info, watch: query.bool("watch"), status: response.status.code, started: started)
         return response
     }
 
@@ -233,8 +233,8 @@ public final class APIServer: Sendable {
         store.scheme.resource(group: info.group, version: info.version, resource: info.resource)
     }
 
-    func record(request: Request, info: RequestInfo?, status: Int, started: ContinuousClock.Instant) {
-        let verb = Self.verb(request.method, info: info, watch: (request.uri.query ?? "").contains("watch=true") || (request.uri.query ?? "").contains("watch=1"))
+    func record(request: Request, info: RequestInfo?, watch: Bool, status: Int, started: ContinuousClock.Instant) {
+        let verb = Self.verb(request.method, info: info, watch: watch)
         let resource = info?.resource ?? ""
         let subresource = info?.subresource ?? ""
         let dimensions = [("verb", verb), ("group", info?.group ?? ""), ("version", info?.version ?? ""), ("resource", resource),

@@ -30,7 +30,7 @@ struct ListOptions: Sendable, Equatable {
     init(_ query: QueryParameters, watch: Bool) throws(StatusError) {
         resourceVersion = try query.integer("resourceVersion")
         resourceVersionMatch = query["resourceVersionMatch"].flatMap { $0.isEmpty ? nil : $0 }
-        sendInitialEvents = query["sendInitialEvents"].flatMap { $0.isEmpty ? nil : ($0 == "true" || $0 == "1") }
+        sendInitialEvents = query.optionalBool("sendInitialEvents")
         allowWatchBookmarks = query.bool("allowWatchBookmarks")
         let errors = watch ? validateWatch(continueToken: query["continue"]) : validateList(continueToken: query["continue"])
         if !errors.isEmpty {

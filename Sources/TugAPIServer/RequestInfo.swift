@@ -53,7 +53,13 @@ struct QueryParameters: Sendable {
     }
 
     subscript(_ key: String) -> String? { values[key]?.last }
-    func bool(_ key: String) -> Bool { self[key].map { $0 == "true" || $0 == "1" } ?? false }
+    /// A boolean parameter as apimachinery converts one: absent is nil, "0" and "false" (any case) are false, and
+    /// anything else (Python clients send "True") is true.
+    func optionalBool(_ key: String) -> Bool? {
+        self[key].map { $0 != "0" && $0.lowercased() != "false" }
+    }
+
+    func bool(_ key: String) -> Bool { optionalBool(key) ?? false }
 
     /// An integer parameter: nil when absent or empty, else an Int64 in `range`, or a 400 naming the parameter
     /// (never a value that overflows a clock or a conversion later).

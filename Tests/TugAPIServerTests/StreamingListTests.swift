@@ -78,3 +78,22 @@ import TugAPIMachinery
         }
     }
 }
+
+/// Query booleans as apimachinery converts them: Python clients send `watch=True`.
+@Suite struct QueryBooleanTests {
+    @Test func anythingButZeroOrFalseIsTrue() {
+        let query = QueryParameters("watch=True&a=0&b=FALSE&c=false&d=&e=1&f=yes")
+        #expect(query.bool("watch"))
+        #expect(!query.bool("a") && !query.bool("b") && !query.bool("c"))
+        #expect(query.bool("d") && query.bool("e") && query.bool("f"))
+        #expect(query.optionalBool("missing") == nil && !query.bool("missing"))
+    }
+
+    @Test func watchTrueCapitalizedWatches() async throws {
+        try await TestServer.run { client in
+            let (_, _, text) = try await client.call(.get, "/api/v1/namespaces/default/configmaps?watch=True&timeoutSeconds=1")
+            #expect(StreamingListTests.lines(text).allSatisfy { $0["type"] == "ADDED" }, "watch events, not a list: \(text.prefix(200))")
+            #expect(!text.contains("ConfigMapList"))
+        }
+    }
+}

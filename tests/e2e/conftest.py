@@ -1,6 +1,7 @@
 """Fixtures that start the real `tug server` binary and drive it with the real kubectl and the Python client."""
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -89,15 +90,26 @@ class Server:
         self.proc = subprocess.Popen([TUG, "server", "--data-dir", self.data_dir, "--https-port", str(self.port), *node_args, *net_args, *self.extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
+        last_error = []
+
         def ready():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"tug server exited with {self.proc.returncode}:\n{self.tail()}")
             try:
                 return os.path.exists(self.kubeconfig) and self.raw("/readyz", auth=False) == (200, b"ok")
-            except OSError:
+            except OSError as error:
+                last_error[:] = [error]
                 return False
 
-        wait_until(ready, timeout, f"tug server not ready:\n{self.tail()}")
+        try:
+            wait_until(ready, timeout, "tug server not ready")
+        except BaseException as error:
+            # A server that never got ready is stopped and its files removed before the error is reported.
+            log = self.tail()
+            try:
+                self.cleanup()
+            finally:
+                raise AssertionError(f"{error}; last /readyz error: {last_error[:1]}\n{log}") from None
         return self
 
     def tail(self):
@@ -204,7 +216,7 @@ def fresh_server():
 
 def namespace_for(server, request, prefix):
     """A namespace named after the test, deleted (without waiting) afterwards."""
-    name = prefix + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    name = prefix + re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower())[:40].strip("-")
     server.kubectl("create", "namespace", name)
     yield name
     server.kubectl("delete", "namespace", name, "--wait=false", check=False)

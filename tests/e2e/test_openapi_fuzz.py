@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -66,7 +67,7 @@ def test_generated_requests_never_get_a_server_error(fresh_server):
         with open(spec, "w") as f:
             json.dump(without_streaming(doc), f)
         runs[key] = subprocess.Popen(
-            ["schemathesis", "run", spec, "--url", f"https://127.0.0.1:{s.port}", "-H", f"Authorization: Bearer {s.token()}",
+            [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run", spec, "--url", f"https://127.0.0.1:{s.port}", "-H", f"Authorization: Bearer {s.token()}",
              "--tls-verify", os.path.join(s.data_dir, "server/tls/ca.crt"), "--checks", "not_a_server_error",
              "--phases", "fuzzing", "--max-examples", "3", "--seed", "1", "--workers", "1", "--request-timeout", "20", "--no-color"],
             # Its cache goes to the working directory: the scratch one, not the checkout.
