@@ -261,6 +261,10 @@ let package = Package(
         .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery"]),
         .testTarget(
+            name: "TugSimTests",
+            dependencies: ["TugSim", "TugClient", "TugControllerRuntime", "TugAPIMachinery"]
+        ),
+        .testTarget(
             name: "TugAPIServerTests",
             dependencies: [
                 "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugClient",

@@ -97,9 +97,9 @@ struct ScaleBench: TugSubcommand {
             let progress = Task {
                 while (try? await Task.sleep(for: .seconds(15))) != nil {
                     let c = timeline.counts.withLock { $0 }
-                    Self.say(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB; %d nodes ever NotReady",
+                    Self.say(String(format: "  t=%.0f s: %d pods seen, %d bound, %d Running; server RSS %.0f MiB; %d nodes ever NotReady; leases: %@",
                                  (ContinuousClock.now - started).seconds, c.seen, c.bound, c.running, PodBench.memory(pid: pid).rss,
-                                 timeline.notReady.withLock { $0.count }))
+                                 timeline.notReady.withLock { $0.count }, hollow.leaseStats.snapshot().description))
                 }
             }
             defer { progress.cancel() }
@@ -127,7 +127,8 @@ struct ScaleBench: TugSubcommand {
             if self.duration > 0 {
                 if allRunning {
                     let watchClient = try RESTClient(kubeconfig: adminKubeconfig, maxConnections: max(1, self.watchers))
-                    let soak = ScaleSoak(client: client, watchClient: watchClient, pid: pid, timeline: timeline, duration: .seconds(self.duration),
+                    let soak = ScaleSoak(client: client, watchClient: watchClient, pid: pid, timeline: timeline, leases: hollow.leaseStats,
+                                         duration: .seconds(self.duration),
                                          watchers: self.watchers, churn: self.churn, deployments: self.deployments)
                     do { try await soak.run() } catch {
                         try? await watchClient.shutdown()
@@ -140,6 +141,7 @@ struct ScaleBench: TugSubcommand {
             }
             let lost = timeline.notReady.withLock { $0 }
             Self.say("nodes that stopped being Ready: \(lost.count)\(lost.isEmpty ? "" : " (" + lost.sorted().prefix(5).joined(separator: ", ") + ")")")
+            Self.say("lease renewals: \(hollow.leaseStats.snapshot())")
         }
         // With the hollow nodes still renewing their leases, as a server under load is stopped.
         let stopping = ContinuousClock.now

@@ -3,6 +3,7 @@ import Synchronization
 import TugAPIMachinery
 import TugClient
 import TugControllerRuntime
+import TugSim
 
 /// The soak phase of `tug bench scale --duration`: with every pod Running, `watchers` watches stay open on the pods
 /// of the Deployments (each on one Deployment's label, from the current revision, as controllers and dashboards
@@ -14,6 +15,7 @@ struct ScaleSoak {
     let watchClient: RESTClient
     let pid: Int32
     let timeline: ScaleTimeline
+    let leases: LeaseStats
     let duration: Duration
     let watchers: Int
     let churn: Int
@@ -62,9 +64,9 @@ struct ScaleSoak {
                     let heard = counts.heard.withLock { h in defer { h.removeAll() }; return h.count }
                     // Nodes lost so far, so a loss can be placed in time (574 were lost in a soak that said only so at its end).
                     let lost = timeline.notReady.withLock { $0.count }
-                    ScaleBench.say(String(format: "  soak t=%.0f s: RSS %.0f MiB, %d descriptors, %d watchers open (%d heard an event in 30 s), %d events, %d pods deleted, %d nodes ever NotReady",
+                    ScaleBench.say(String(format: "  soak t=%.0f s: RSS %.0f MiB, %d descriptors, %d watchers open (%d heard an event in 30 s), %d events, %d pods deleted, %d nodes ever NotReady; leases: %@",
                                           s.at.seconds, s.rssMiB, s.descriptors, counts.open.load(ordering: .relaxed), heard,
-                                          counts.events.load(ordering: .relaxed), deleted, lost))
+                                          counts.events.load(ordering: .relaxed), deleted, lost, leases.snapshot().description))
                 }
                 try? await Task.sleep(until: tick + .seconds(1))
             }

@@ -40,6 +40,8 @@ public final class HollowNodes: Service, Sendable {
     let time: any TimeSource
     private let names: Set<String>
     private let reported = Mutex<Set<String>>([])
+    /// What the lease renewals met (`heartbeat`).
+    public let leaseStats: LeaseStats
     let updates: WorkQueue<ObjectKey>
 
     public init(client: RESTClient, leaseClient: RESTClient? = nil, informers: InformerFactory, configuration: Configuration,
@@ -50,6 +52,7 @@ public final class HollowNodes: Service, Sendable {
         self.logger = logger
         self.time = time
         names = Set((0..<configuration.count).map { Self.name(configuration.prefix, $0) })
+        leaseStats = LeaseStats(nodes: configuration.count)
         updates = WorkQueue(name: "hollow-pods", time: time)
         // The pod watch exists only to report pods; without that the fleet adds no watch of its own.
         pods = configuration.reportPods ? informers.informer(.pods) : nil
@@ -79,7 +82,7 @@ public final class HollowNodes: Service, Sendable {
                     // Kubelets report their pods side by side: as many reporters as requests in flight.
                     for _ in 0..<self.configuration.concurrency { group.addTask { await self.reportPods() } }
                 }
-                group.addTask { await self.heartbeat() }
+                group.addTask { await self.heartbeat { try await self.renewLease($0) } }
             }
         }
         updates.shutDown()
@@ -128,19 +131,6 @@ public final class HollowNodes: Service, Sendable {
         } catch let error as StatusError where error.reason == .notFound {
             try await leaseClient.create(path, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                                                 "metadata": ["name": .string(name), "namespace": "kube-node-lease"], "spec": spec])
-        }
-    }
-
-    /// Renews every lease each quarter of the lease duration, as the agent does: rounds start on that period (not
-    /// after the previous round plus a pause), with enough renewals in flight to finish a round within it.
-    func heartbeat() async {
-        let names = nodeNames
-        let period = Duration.seconds(max(1, configuration.leaseDurationSeconds / 4))
-        let concurrency = configuration.leaseConcurrency ?? max(16, configuration.count / 25)
-        var next = ContinuousClock.now + period
-        while (try? await time.sleep(for: max(.zero, next - ContinuousClock.now))) != nil {
-            next += period
-            try? await forEach(names.indices, concurrency: concurrency) { try await self.renewLease(names[$0]) }
         }
     }
 
