@@ -13,13 +13,17 @@ struct TestServer {
     static let token = "test-token"
 
     static func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await run { client, _ in try await body(client) }
+    }
+
+    static func run(_ body: @Sendable (any TestClientProtocol, APIServer) async throws -> Void) async throws {
         let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend())
         try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
         let credentials = ClusterCredentials(caPEM: "", servingCertificatePEM: "", servingKeyPEM: "", adminToken: token)
         let server = try APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 6443, credentials: credentials),
                                logger: .init(label: "test"))
         let app = Application(responder: server.responder())
-        try await app.test(.router, body)
+        try await app.test(.router) { client in try await body(client, server) }
     }
 }
 
