@@ -49,10 +49,11 @@ struct APILatency {
         var p99: Double
     }
 
-    static func rows(metrics: String) -> [Row] {
+    static func rows(metrics: String, histogram: String = "apiserver_request_duration_seconds") -> [Row] {
+        let prefix = histogram + "_bucket{"
         // (verb, resource) → [(le, cumulative count)]
         var buckets: [String: [(Double, Double)]] = [:]
-        for line in metrics.split(separator: "\n") where line.hasPrefix("apiserver_request_duration_seconds_bucket{") {
+        for line in metrics.split(separator: "\n") where line.hasPrefix(prefix) {
             guard let open = line.firstIndex(of: "{"), let close = line.lastIndex(of: "}"),
                   let value = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { continue }
             var labels: [String: String] = [:]

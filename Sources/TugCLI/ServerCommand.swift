@@ -82,9 +82,11 @@ struct ServerCommand: TugSubcommand {
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         // kube-apiserver's buckets, so latency percentiles read from /metrics compare with upstream's SLOs.
-        metricsFactory.durationHistogramBuckets["apiserver_request_duration_seconds"] = [
+        let apiserverBuckets = [
             0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60,
         ].map { Duration.milliseconds(Int64($0 * 1000)) }
+        metricsFactory.durationHistogramBuckets["apiserver_request_duration_seconds"] = apiserverBuckets
+        metricsFactory.durationHistogramBuckets["apiserver_request_sli_duration_seconds"] = apiserverBuckets
         MetricsSystem.bootstrap(metricsFactory)
         let logger = Logger(label: "tug.server")
         let started = ContinuousClock.now
@@ -170,14 +172,16 @@ struct ServerCommand: TugSubcommand {
                                                        "startup_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         })
         try Data((credentials.nodeToken + "\n").utf8).write(to: URL(fileURLWithPath: "\(dataDir)/server/node-token"), options: .atomic)
-        // The scheduler and controllers call the API server's handler in process, with the admin token: the same
-        // requests, authentication, flow control and bytes as over HTTPS, without TLS, sockets or a connection pool
-        // (a pool of loopback HTTPS connections timed out under load with getConnectionFromPoolTimeout, and TLS and
-        // HTTP on both ends of loopback cost CPU every pod paid for several times).
+        // The scheduler and controllers call the API server's handler in process, each with its own identity
+        // (system:kube-scheduler, system:kube-controller-manager): the same requests, authentication, flow control
+        // (workload-high, as upstream) and bytes as over HTTPS, without TLS, sockets or a connection pool (a pool of
+        // loopback HTTPS connections timed out under load with getConnectionFromPoolTimeout, and TLS and HTTP on
+        // both ends of loopback cost CPU every pod paid for several times).
         let inProcess = InProcessTransport(server: server)
         // Bounded as their HTTPS pool was (128 connections): unbounded, a ReplicaSet's bursts of creates ran all at
         // once and pods waited a minute between creation and Running while the server caught up with them.
-        let controllerClient = RESTClient(transport: inProcess, token: credentials.adminToken, maxInFlight: 128)
+        let controllerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeControllerManager), maxInFlight: 128)
+        let schedulerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeScheduler), maxInFlight: 64)
         // One watch per resource for the scheduler and all controllers.
         let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [any Service] = [
@@ -196,7 +200,7 @@ struct ServerCommand: TugSubcommand {
             services.append(IngressController(configuration: ingress, client: controllerClient, informers: informers, logger: Logger(label: "tug.ingress")))
         }
         if !disableScheduler {
-            services.insert(Scheduler(client: controllerClient, informers: informers, logger: Logger(label: "tug.scheduler")), at: 1)
+            services.insert(Scheduler(client: schedulerClient, informers: informers, logger: Logger(label: "tug.scheduler")), at: 1)
         }
         let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
         if let client = agentClient {
@@ -208,7 +212,10 @@ struct ServerCommand: TugSubcommand {
             services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
                                          runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy")))
         }
-        // Services stop in reverse order: the agent and controllers first, then the API server (ending watches).
+        // Services stop in reverse order: the agent and the control loops first (side by side), then the API
+        // server (ending watches). The informers go last among them, once nothing reads their caches.
+        let informerService = services.removeFirst()
+        services = [informerService, ConcurrentServices(serviceName: "control loops", services: services, firstID: 1000)]
         let groupConfiguration = ServiceGroupConfiguration.tug([
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped),
@@ -221,6 +228,7 @@ struct ServerCommand: TugSubcommand {
             ShutdownHook {
                 try? await agentClient?.shutdown()
                 try? await controllerClient.shutdown()
+                try? await schedulerClient.shutdown()
             },
             app,
             // Ends open watches, followed logs and exec sessions so the API server's shutdown does not wait on them.

@@ -54,11 +54,20 @@ public final class RESTClient: Sendable {
         return try await limit.run { try await transport.execute(request, timeout: timeout, maxBody: maxBody) }
     }
 
-    /// Streams a watch: calls `onEvent` for every event line until it returns false or the stream ends.
+    /// Streams a watch: calls `onEvent` for every event until it returns false or the stream ends.
     /// Cancelling the calling task ends the request, so components stop promptly.
     ///
     /// With an `interner`, the events' strings it already holds are shared rather than created.
     public func watch(_ path: String, interner: JSONInterner? = nil, onEvent: @Sendable (JSONValue) async -> Bool) async throws {
+        try await watchLines(path) { line in
+            guard let event = try? JSONParser.parseValue(line, interner: interner) else { return true }
+            return await onEvent(event)
+        }
+    }
+
+    /// Streams a watch as its raw event lines (the JSON of each event, without its newline), for a caller that
+    /// counts or forwards events without decoding them.
+    public func watchLines(_ path: String, onLine: (ArraySlice<UInt8>) async -> Bool) async throws {
         var pending: [UInt8] = []
         var status = 200
         try await transport.stream(APIRequest(method: .GET, path: path, headers: authorization)) { part in
@@ -76,7 +85,7 @@ public final class RESTClient: Sendable {
                 while let newline = pending[start...].firstIndex(of: 0x0A) {
                     let line = pending[start..<newline]
                     start = newline + 1
-                    if let event = try? JSONParser.parseValue(line, interner: interner), await !onEvent(event) { return false }
+                    if await !onLine(line) { return false }
                 }
                 return true
             }
