@@ -69,7 +69,10 @@ struct ScaleBench: TugSubcommand {
         hollowConfiguration.leaseDurationSeconds = 40
         // Renewals on connections of their own (kubelets each have theirs): sharing the reporters' pool, 5,000 leases
         // were renewed every 85 s on average and 179 nodes went Unknown.
-        let leaseConcurrency = max(16, nodes / 25)
+        // One in flight per ten nodes (kubelets renew independently): at one per 25, renewals taking 1.1 s in the
+        // soak stretched each round to 30 s, close to the 40 s after which a node is lost; the server saw 180
+        // renewals a second instead of 500.
+        let leaseConcurrency = max(16, nodes / 10)
         hollowConfiguration.leaseConcurrency = leaseConcurrency
         let leaseClient = try RESTClient(kubeconfig: nodeKubeconfig, maxConnections: leaseConcurrency)
         let hollow = HollowNodes(client: nodeClient, leaseClient: leaseClient, informers: informers, configuration: hollowConfiguration,
