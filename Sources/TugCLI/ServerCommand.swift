@@ -178,11 +178,12 @@ struct ServerCommand: TugSubcommand {
         // loopback HTTPS connections timed out under load with getConnectionFromPoolTimeout, and TLS and HTTP on
         // both ends of loopback cost CPU every pod paid for several times).
         let inProcess = InProcessTransport(server: server)
-        // Bounded as their shared HTTPS pool was (128 connections), half each: unbounded, a ReplicaSet's bursts of
-        // creates ran all at once and pods waited a minute between creation and Running while the server caught up
-        // with them; with 128 for the controllers alone, creates outran binding (84,000 pods made, 36,000 bound).
-        let controllerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeControllerManager), maxInFlight: 64)
-        let schedulerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeScheduler), maxInFlight: 64)
+        // One budget of 128 requests in flight for both, as their shared HTTPS pool was: unbounded, a ReplicaSet's
+        // bursts of creates ran all at once and pods waited a minute between creation and Running while the server
+        // caught up with them; with budgets of their own (128 or 64 each), creates outran binding (150,000 pods made,
+        // 104,000 bound), the scheduler's backlog grew, binding slowed to 140 pods/s and RSS passed 2 GiB.
+        let controllerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeControllerManager), maxInFlight: 128)
+        let schedulerClient = RESTClient(sharing: controllerClient, token: server.components.token(for: .kubeScheduler))
         // One watch per resource for the scheduler and all controllers.
         let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
         var services: [any Service] = [

@@ -23,6 +23,14 @@ public final class RESTClient: Sendable {
         self.limit = maxInFlight.map(InFlightLimit.init)
     }
 
+    /// A client on `other`'s transport and within its bound of requests in flight, sending `token` instead:
+    /// components of one process that share one budget of requests, each under its own identity.
+    public init(sharing other: RESTClient, token: String?) {
+        self.transport = other.transport
+        self.token = token
+        self.limit = other.limit
+    }
+
     public struct Response: Sendable {
         public var status: Int
         public var body: ByteBuffer
