@@ -165,6 +165,7 @@ public final class APIServer: Sendable {
         // When the request left flow control's queue: the SLI latency (as upstream's) leaves out the wait there,
         // and is not recorded for long-running requests (watches, exec, attach, port-forward, proxy, followed logs).
         var admitted: ContinuousClock.Instant? = started
+        let watchQuery = query.bool("watch")
         do {
             var context = context
             if !Self.publicPaths.contains(path) {
@@ -182,7 +183,7 @@ public final class APIServer: Sendable {
                 admitted = isWatch ? nil : ContinuousClock.now
             case .rejected(let c):
                 let rejected = Self.rejection(c)
-                record(request: request, info: info, watch: query.bool("watch"), status: rejected.status.code, started: started, admitted: admitted)
+                record(request: request, info: info, watch: watchQuery, status: rejected.status.code, started: started, admitted: admitted)
                 return rejected
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
@@ -201,7 +202,7 @@ public final class APIServer: Sendable {
             response = Responses.error(.internalError("\(error)"))
         }
         Self.addFlowHeaders(&response, classification)
-        record(request: request, info: info, watch: query.bool("watch"), status: response.status.code, started: started, admitted: admitted)
+        record(request: request, info: info, watch: watchQuery, status: response.status.code, started: started, admitted: admitted)
         return response
     }
 
@@ -254,17 +255,13 @@ public final class APIServer: Sendable {
         let now = ContinuousClock.now
         let elapsed = now - started
         logger.debug("request", metadata: ["verb": "\(verb)", "path": "\(request.uri.path)", "code": "\(status)",
-                                           "duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+                                           "duration_ms": "\(elapsed.nanoseconds / 1_000_000)"])
         Timer(label: "apiserver_request_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Self.nanoseconds(elapsed))
+            .recordNanoseconds(elapsed.nanoseconds)
         if let admitted {
             Timer(label: "apiserver_request_sli_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
-                .recordNanoseconds(Self.nanoseconds(now - admitted))
+                .recordNanoseconds((now - admitted).nanoseconds)
         }
-    }
-
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     static func verb(_ method: HTTPRequest.Method, info: RequestInfo?, watch: Bool) -> String {

@@ -176,17 +176,13 @@ final class WriteProgress: Sendable {
     private let started = Atomic<Int64>(-1)
     private let origin = ContinuousClock.now
 
-    func begin() { started.store(Self.nanoseconds(ContinuousClock.now - origin), ordering: .relaxed) }
+    func begin() { started.store((ContinuousClock.now - origin).nanoseconds, ordering: .relaxed) }
     func end() { started.store(-1, ordering: .relaxed) }
     var isWriting: Bool { started.load(ordering: .relaxed) >= 0 }
 
     func stalled(longerThan limit: Duration, now: ContinuousClock.Instant) -> Bool {
         let began = started.load(ordering: .relaxed)
-        return began >= 0 && Self.nanoseconds(now - origin) - began > Self.nanoseconds(limit)
-    }
-
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds.saturatingMultiply(1_000_000_000).saturatingAdd(d.components.attoseconds / 1_000_000_000)
+        return began >= 0 && (now - origin).nanoseconds - began > limit.nanoseconds
     }
 }
 

@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 import Foundation
+import TugAPIMachinery
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -29,7 +30,7 @@ public final class HTTPTransport: APITransport {
         outgoing.method = request.method
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         if let body = request.body { outgoing.body = .bytes(body) }
-        let response = try await http.execute(outgoing, timeout: .nanoseconds(Self.nanoseconds(timeout)))
+        let response = try await http.execute(outgoing, timeout: .nanoseconds(timeout.nanoseconds))
         let buffer = try await response.body.collect(upTo: maxBody)
         return RESTClient.Response(status: Int(response.status.code), body: buffer)
     }
@@ -53,10 +54,6 @@ public final class HTTPTransport: APITransport {
 
     public func shutdown() async throws {
         try await http.shutdown()
-    }
-
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + d.components.attoseconds / 1_000_000_000
     }
 }
 
