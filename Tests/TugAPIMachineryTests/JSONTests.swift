@@ -12,6 +12,40 @@ import Testing
         #expect(try JSONParser.parseValue(JSONWriter.bytes(value)) == value)
     }
 
+    @Test func readsIntegersAtTheirBoundsAndPastThem() throws {
+        #expect(try JSONParser.parseValue("9223372036854775807") == .int(.max))
+        #expect(try JSONParser.parseValue("-9223372036854775808") == .int(.min))
+        #expect(try JSONParser.parseValue("-0") == .int(0))
+        // One past either bound is no longer an integer: it is read as a double, as before.
+        #expect(try JSONParser.parseValue("9223372036854775808") == .double(9_223_372_036_854_775_808))
+        #expect(try JSONParser.parseValue("-9223372036854775809") == .double(-9_223_372_036_854_775_809))
+        #expect(try JSONParser.parseValue("123456789012345678901234567890") == .double(1.2345678901234568e29))
+        for value: Int64 in [0, 7, -7, 10, 999, -1000, .max, .min] {
+            #expect(JSONWriter.string(.int(value)) == String(value))
+        }
+        #expect(JSONWriter.string(.double(-42)) == "-42")
+    }
+
+    @Test func stringsAreValidatedOnlyWhenNotASCII() throws {
+        #expect(try JSONParser.parseValue(Array(#""plain ascii""#.utf8)) == .string("plain ascii"))
+        #expect(try JSONParser.parseValue(Array("\"naïve ✓\"".utf8)) == .string("naïve ✓"))
+        // Invalid UTF-8, with and without the interner: an overlong encoding, a lone continuation byte, a truncation.
+        for bad: [UInt8] in [[0xC0, 0xAF], [0x80], [0x61, 0xE2, 0x82]] {
+            let document = [0x22] + bad + [0x22]
+            #expect(throws: JSONParseError.self) { try JSONParser.parseValue(document) }
+            let long = [0x22] + Array(repeating: 0x61, count: 20) + bad + [0x22]
+            #expect(throws: JSONParseError.self) { try JSONParser.parseValue(long, interner: JSONInterner()) }
+        }
+    }
+
+    @Test func writesEscapesAndCopiesRunsBetweenThem() throws {
+        let text = "a\"b\\c\nd\re\tf<g>h&i\u{01}j\u{1F}kélm"
+        #expect(JSONWriter.string(.string(text)) == #""a\"b\\c\nd\re\tf\u003cg\u003eh\u0026i\u0001j\u001fkélm""#)
+        #expect(JSONWriter.string(.string("")) == #""""#)
+        #expect(JSONWriter.string(.string("\"")) == #""\"""#)
+        #expect(try JSONParser.parseValue(JSONWriter.bytes(.string(text))) == .string(text))
+    }
+
     @Test func decodesSurrogatePairs() throws {
         #expect(try JSONParser.parseValue(#""\ud83d\ude00""#) == .string("😀"))
     }

@@ -82,14 +82,14 @@ public final class JSONInterner {
     static func wants(_ count: Int) -> Bool { count > inlineLength && count <= maxLength }
 
     /// The string for these UTF-8 bytes: the held one when it is the same, else a new one (nil when the bytes are not
-    /// valid UTF-8).
-    func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    /// valid UTF-8). `ascii`: no byte is 0x80 or above.
+    func string(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool = false) -> String? {
         let slot = Self.hash(bytes) & mask
         if let held = slots[slot], Self.equal(held, bytes) {
             hits += 1
             return held
         }
-        guard let created = String(validating: bytes, as: UTF8.self) else { return nil }
+        guard let created = UTF8Text.string(bytes, ascii: ascii) else { return nil }
         misses += 1
         slots[slot] = created
         return created

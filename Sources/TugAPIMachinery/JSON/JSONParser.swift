@@ -29,12 +29,21 @@ public struct JSONParser {
     }
 
     static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options, interner: JSONInterner?) throws(JSONParseError) -> ParseResult {
-        var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth, interner: interner)
+        let first = try parse(buffer: buffer, options: options, interner: interner, tracksPath: false)
+        guard first.repeatedKey else { return ParseResult(value: first.value, duplicateKeys: []) }
+        // A repeated key is rare: only then is the document read again, keeping the path that names it.
+        let second = try parse(buffer: buffer, options: options, interner: interner, tracksPath: true)
+        return ParseResult(value: second.value, duplicateKeys: second.duplicates)
+    }
+
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>, options: Options, interner: JSONInterner?,
+                              tracksPath: Bool) throws(JSONParseError) -> (value: JSONValue, repeatedKey: Bool, duplicates: [String]) {
+        var parser = Cursor(bytes: buffer, maxDepth: options.maxDepth, interner: interner, tracksPath: tracksPath)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         if parser.index != buffer.count { throw JSONParseError(offset: parser.index, message: "invalid character after top-level value") }
-        return ParseResult(value: value, duplicateKeys: parser.duplicates)
+        return (value, parser.repeatedKey, parser.duplicates)
     }
 
     public static func parseValue(_ bytes: some Collection<UInt8>, interner: JSONInterner? = nil) throws(JSONParseError) -> JSONValue {
@@ -56,16 +65,22 @@ private struct Cursor {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var index = 0
+    /// Whether any object repeated a key; `duplicates` names them only when the path is tracked.
+    var repeatedKey = false
     var duplicates: [String] = []
+    /// The keys and indexes leading to the cursor, kept only when `tracksPath` (a second read, after a repeated key):
+    /// keeping it costs a retain and an append for every member.
+    let tracksPath: Bool
     var path: [PathComponent] = []
     let members = ParseStack<JSONObject.Element>()
     let elements = ParseStack<JSONValue>()
     let interner: JSONInterner?
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, interner: JSONInterner?) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, interner: JSONInterner?, tracksPath: Bool) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.interner = interner
+        self.tracksPath = tracksPath
     }
 
     func fail(_ message: String) -> JSONParseError { JSONParseError(offset: index, message: message) }
@@ -125,9 +140,9 @@ private struct Cursor {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after object key") }
             index += 1
             skipWhitespace()
-            path.append(.key(key))
+            if tracksPath { path.append(.key(key)) }
             let value = try parseValue(depth: depth + 1)
-            path.removeLast()
+            if tracksPath { path.removeLast() }
             if sorted, members.count > start, !(members[members.count - 1].key < key) { sorted = false }
             members.push((key, value))
             skipWhitespace()
@@ -137,7 +152,11 @@ private struct Cursor {
                 index += 1
                 var object = members.pop(from: start)
                 if !sorted {
-                    for key in JSONObject.sortKeepingLast(&object) { duplicates.append(pathString(appending: key)) }
+                    let repeated = JSONObject.sortKeepingLast(&object)
+                    if !repeated.isEmpty {
+                        repeatedKey = true
+                        if tracksPath { for key in repeated { duplicates.append(pathString(appending: key)) } }
+                    }
                 }
                 return shared(.object(JSONObject(sortedMembers: object)), from: begin)
             }
@@ -153,10 +172,10 @@ private struct Cursor {
         let start = elements.count
         while true {
             skipWhitespace()
-            path.append(.index(elements.count - start))
+            if tracksPath { path.append(.index(elements.count - start)) }
             let element = try parseValue(depth: depth + 1)
             elements.push(element)
-            path.removeLast()
+            if tracksPath { path.removeLast() }
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of JSON input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -189,21 +208,23 @@ private struct Cursor {
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII (every byte below 0x80) needs no UTF-8 validation.
+        var high: UInt8 = 0
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
                 let decoded = if let interner, JSONInterner.wants(slice.count) {
-                    interner.string(slice)
+                    interner.string(slice, ascii: high < 0x80)
                 } else {
-                    String(validating: slice, as: UTF8.self)
+                    UTF8Text.string(slice, ascii: high < 0x80)
                 }
                 guard let decoded else { throw fail("invalid UTF-8 in string") }
                 return decoded
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            high |= b
             index += 1
         }
         var out = Array(bytes[start..<index])
@@ -303,9 +324,27 @@ private struct Cursor {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             if index == digits { throw fail("invalid number: expected digit in exponent") }
         }
+        if !isFloat, let i = integer(start..<index) { return .int(i) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if !isFloat, let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw fail("number \(text) out of range") }
         return .double(d)
+    }
+
+    /// The integer spelled by the bytes in `range` (an optional `-` and digits, already checked), or nil when it does
+    /// not fit in 64 bits.
+    func integer(_ range: Range<Int>) -> Int64? {
+        var i = range.lowerBound
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var value: Int64 = 0
+        while i < range.upperBound {
+            let digit = Int64(bytes[i] &- UInt8(ascii: "0"))
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = next
+            i += 1
+        }
+        return value
     }
 }
