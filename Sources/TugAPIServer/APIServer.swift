@@ -84,6 +84,7 @@ public final class APIServer: Sendable {
     let openStreams = OpenStreams()
     /// The in-process components' own identities (`token(for:)`).
     public let components = ComponentTokens([.kubeScheduler, .kubeControllerManager])
+    let requestMetrics = RequestMetrics()
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
@@ -157,9 +158,12 @@ public final class APIServer: Sendable {
         let started = ContinuousClock.now
         let path = request.uri.path
         let query = QueryParameters(request.uri.query ?? "")
-        var info = RequestInfo.parse(path)
+        let info = RequestInfo.parse(path)
         // Resolved once: flow control and the handler both need it.
         let definition = info.flatMap { resolve($0) }
+        // Metrics name only what the server serves: any client (even one that fails authentication) can invent paths,
+        // and a series per invented group, resource or subresource would grow without end.
+        let labelled = definition.flatMap { d in info.map { Self.metricLabels($0, definition: d) } }
         var response: Response
         var classification: FlowClassification?
         // When the request left flow control's queue: the SLI latency (as upstream's) leaves out the wait there,
@@ -183,7 +187,7 @@ public final class APIServer: Sendable {
                 admitted = isWatch ? nil : ContinuousClock.now
             case .rejected(let c):
                 let rejected = Self.rejection(c)
-                record(request: request, info: info, watch: watchQuery, status: rejected.status.code, started: started, admitted: admitted)
+                record(request: request, info: labelled, watch: watchQuery, status: rejected.status.code, started: started, admitted: admitted)
                 return rejected
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
@@ -192,7 +196,6 @@ public final class APIServer: Sendable {
                 response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
                                                     flow: watch ? flow : nil)
             } else {
-                info = nil
                 response = try await handleNonResource(request, path: path, query: query, user: user)
             }
         } catch let error as StatusError {
@@ -202,7 +205,7 @@ public final class APIServer: Sendable {
             response = Responses.error(.internalError("\(error)"))
         }
         Self.addFlowHeaders(&response, classification)
-        record(request: request, info: info, watch: watchQuery, status: response.status.code, started: started, admitted: admitted)
+        record(request: request, info: labelled, watch: watchQuery, status: response.status.code, started: started, admitted: admitted)
         return response
     }
 
@@ -218,7 +221,7 @@ public final class APIServer: Sendable {
         guard let header, header.hasPrefix("Bearer ") || header.hasPrefix("bearer ") else {
             throw .unauthorized()
         }
-        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        let token = String(HeaderText.trimmed(header.dropFirst("Bearer ".count)))
         if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return .admin }
         if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .node }
         if let component = components.user(for: token) { return component }
@@ -247,32 +250,38 @@ public final class APIServer: Sendable {
     func record(request: Request, info: RequestInfo?, watch: Bool, status: Int, started: ContinuousClock.Instant,
                 admitted: ContinuousClock.Instant?) {
         let verb = Self.verb(request.method, info: info, watch: watch)
-        let resource = info?.resource ?? ""
-        let subresource = info?.subresource ?? ""
-        let dimensions = [("verb", verb), ("group", info?.group ?? ""), ("version", info?.version ?? ""), ("resource", resource),
-                          ("subresource", subresource), ("code", String(status))]
-        Counter(label: "apiserver_request_total", dimensions: dimensions).increment()
+        let metrics = requestMetrics.handles(for: .init(verb: verb, group: info?.group ?? "", version: info?.version ?? "",
+                                                        resource: info?.resource ?? "", subresource: info?.subresource ?? "", code: status))
+        metrics.total.increment()
         let now = ContinuousClock.now
         let elapsed = now - started
         logger.debug("request", metadata: ["verb": "\(verb)", "path": "\(request.uri.path)", "code": "\(status)",
                                            "duration_ms": "\(elapsed.nanoseconds / 1_000_000)"])
-        Timer(label: "apiserver_request_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
-            .recordNanoseconds(elapsed.nanoseconds)
-        if let admitted {
-            Timer(label: "apiserver_request_sli_duration_seconds", dimensions: Array(dimensions.dropLast()), preferredDisplayUnit: .seconds)
-                .recordNanoseconds((now - admitted).nanoseconds)
-        }
+        metrics.duration.recordNanoseconds(elapsed.nanoseconds)
+        if let admitted { metrics.sli.recordNanoseconds((now - admitted).nanoseconds) }
     }
 
+    /// The verb label, as upstream's CleanVerb: any method the API does not define is "other" (a client may send
+    /// any token as a method).
     static func verb(_ method: HTTPRequest.Method, info: RequestInfo?, watch: Bool) -> String {
         switch method {
         case .get: return info?.name == nil ? (watch ? "WATCH" : "LIST") : "GET"
+        case .head: return "HEAD"
         case .post: return "POST"
         case .put: return "PUT"
         case .patch: return "PATCH"
         case .delete: return info?.name == nil ? "DELETECOLLECTION" : "DELETE"
-        default: return method.rawValue
+        case .options: return "OPTIONS"
+        case .connect: return "CONNECT"
+        default: return "other"
         }
+    }
+
+    /// A served resource's request as its metrics name it: a subresource the resource does not have is left out.
+    static func metricLabels(_ info: RequestInfo, definition: ResourceDefinition) -> RequestInfo {
+        var labelled = info
+        if let name = info.subresource, definition.subresource(name) == nil { labelled.subresource = "" }
+        return labelled
     }
 
     // MARK: Non-resource paths

@@ -51,7 +51,7 @@ struct BodyDecoding {
     /// Decodes and checks a body meant for `target` (kind and apiVersion must agree when present).
     static func decode(_ body: [UInt8], contentType: String, target: Target, validation: Validation) throws(StatusError) -> Decoded {
         let schema = target.schema
-        let base = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let base = HeaderText.mediaType(contentType)
         var object: JSONValue
         var duplicates: [String] = []
         switch base {

@@ -11,7 +11,7 @@ public enum PatchType: String, Sendable {
     case applyCBOR = "application/apply-patch+cbor"
 
     public init?(contentType: String) {
-        let base = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let base = HeaderText.mediaType(contentType)
         guard let t = PatchType(rawValue: base), t != .applyCBOR else { return nil }
         self = t
     }
