@@ -40,12 +40,39 @@ def test_health_version_metrics(server):
     assert "apiserver_request_duration_seconds" in text
 
 
+def test_metrics_name_only_what_is_served(server):
+    # Invented groups, resources, subresources and methods, with and without credentials: each would otherwise be a
+    # new metric series for as long as the server runs.
+    for n in range(20):
+        assert server.raw(f"/apis/invented{n}.example.com/v1/things")[0] == 404
+        assert server.raw(f"/api/v1/namespaces/default/invented{n}")[0] == 404
+        assert server.raw(f"/api/v1/namespaces/default/pods/p/invented{n}")[0] == 404
+        assert server.raw(f"/apis/anonymous{n}.example.com/v1/things", auth=False)[0] == 401
+        # llhttp knows no such method: the request is not HTTP/1.1 and is answered 400 at once.
+        assert server.raw(f"/api/v1/namespaces", method=f"INVENTED{n}")[0] == 400
+    status, metrics = server.raw("/metrics")
+    assert status == 200
+    text = metrics.decode()
+    assert "apiserver_request_total" in text and 'resource="namespaces"' in text
+    for word in ("invented", "anonymous", "INVENTED"):
+        assert word not in text, [line for line in text.splitlines() if word in line][:5]
+
+
 def test_graceful_shutdown_on_sigterm():
     s = Server().start()
+    idle = []
     try:
+        # Connections that never send a request (TLS done, or not even that) are closed with the server, and are
+        # no error of its own: the log says nothing at error level about them.
+        idle = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
+        idle.append(s.ssl_context().wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=5), server_hostname="127.0.0.1"))
         code = s.stop(signal.SIGTERM, timeout=20)
         assert code == 0, f"exit status {code} after SIGTERM; server log:\n{s.tail()}"
+        errors = [line for line in s.tail().splitlines() if " error " in line]
+        assert not errors, errors
     finally:
+        for conn in idle:
+            conn.close()
         s.cleanup()
 
 
