@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # docker-registry: the OCI distribution server the pull tests run on loopback. openssl: the ingress TLS test makes its certificate.
-apt_packages=(runc iptables containernetworking-plugins busybox-static etcd-server iproute2 docker-registry openssl)
+# libjemalloc-dev: the allocator `tug` links (Sources/CJemalloc).
+apt_packages=(runc iptables containernetworking-plugins busybox-static etcd-server iproute2 docker-registry openssl libjemalloc-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

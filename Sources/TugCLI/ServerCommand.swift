@@ -158,7 +158,7 @@ struct ServerCommand: TugSubcommand {
         let server: APIServer
         do {
             server = try APIServer(store: store, configuration: apiConfiguration,
-                                   logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() }, ready: { bootstrapped.isSet })
+                                   logger: Logger(label: "tug.apiserver"), metrics: { registry.emitToString() + HeapFigures.metricsText() }, ready: { bootstrapped.isSet })
         } catch {
             throw CommandFailure("the cluster credentials in \(dataDir)/server/tls are unusable: \(error)")
         }
