@@ -401,8 +401,12 @@ int tug_monitor_main(int argc, char **argv) {
         report(status_pipe[1], message);
         return 1;
     }
-    char message[64];
-    snprintf(message, sizeof message, "{\"pid\":%ld,\"monitor\":%d}\n", pid, (int)getpid());
+    // The start time is taken here, after `runc run --detach` returned and before the exit can be seen, by the clock
+    // the exit's finishedAt is read from: a container that exits at once still reports startedAt <= finishedAt.
+    char started[64];
+    timestamp(started, sizeof started);
+    char message[160];
+    snprintf(message, sizeof message, "{\"pid\":%ld,\"monitor\":%d,\"startedAt\":\"%s\"}\n", pid, (int)getpid(), started);
     report(status_pipe[1], message);
 
     struct attach_handlers handlers = {.context = &io, .stdin_data = io_stdin, .stdin_close = io_close, .resize = io_resize};

@@ -69,14 +69,4 @@ import TugAPIMachinery
             """.write(toFile: log, atomically: true, encoding: .utf8)
         #expect(Runc.lastError(inLog: log) == "exec: \"nope\": executable file not found in $PATH")
     }
-
-    @Test func readsMonitorExitFile() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let files = ContainerMonitor.Files(bundle: dir, log: "\(dir)/log")
-        #expect(ContainerMonitor.exit(of: files) == nil)
-        try #"{"exitCode":137,"signal":9,"finishedAt":"2026-01-01T00:00:00.5Z"}"#.write(toFile: files.exitFile, atomically: true, encoding: .utf8)
-        #expect(ContainerMonitor.exit(of: files) == .init(exitCode: 137, signal: 9, finishedAt: "2026-01-01T00:00:00.5Z"))
-        #expect(ContainerMonitor.isAlive(getpid()) && !ContainerMonitor.isAlive(0))
-    }
 }

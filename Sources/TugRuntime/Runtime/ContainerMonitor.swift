@@ -56,8 +56,15 @@ public struct ContainerMonitor: Sendable {
         public var description: String
     }
 
-    /// Runs the bundle as container `id`; returns the container's and the monitor's pids once it runs.
-    public func start(id: String, files: Files, stdin: Bool = false, stdinOnce: Bool = false, tty: Bool = false) async throws -> (pid: Int32, monitor: Int32) {
+    /// A started container: its pid, its monitor's, and when the monitor saw it start (RFC 3339, nanoseconds).
+    public struct Started: Sendable, Hashable {
+        public var pid: Int32
+        public var monitor: Int32
+        public var startedAt: String?
+    }
+
+    /// Runs the bundle as container `id`; returns once it runs.
+    public func start(id: String, files: Files, stdin: Bool = false, stdinOnce: Bool = false, tty: Bool = false) async throws -> Started {
         var argv = [executable, "__monitor", "--runc", runc.binary, "--root", runc.root, "--bundle", files.bundle, "--id", id,
                     "--log", files.log, "--exit-file", files.exitFile, "--pid-file", files.pidFile, "--runc-log", files.runcLog,
                     "--log-max-bytes", String(logMaxBytes), "--log-max-files", String(logMaxFiles)]
@@ -66,7 +73,9 @@ public struct ContainerMonitor: Sendable {
         if tty, let console = files.consoleSocket { argv += ["--tty", "--console-socket", console] }
         let result = try await runner.run(Command(argv, timeout: .seconds(60), maxOutputBytes: 64 * 1024))
         let report = (try? JSONParser.parseValue(result.stdout)) ?? .null
-        if let pid = report["pid"].intValue, let monitor = report["monitor"].intValue, result.status == 0 { return (Int32(pid), Int32(monitor)) }
+        if let pid = report["pid"].intValue, let monitor = report["monitor"].intValue, result.status == 0 {
+            return Started(pid: Int32(pid), monitor: Int32(monitor), startedAt: report["startedAt"].stringValue)
+        }
         var message = report["error"].stringValue ?? "container monitor failed (status \(result.status)): \(result.stderrText)"
         if report["runcLog"].boolValue == true, let detail = Runc.lastError(inLog: files.runcLog) { message = detail }
         throw StartFailure(description: message)
@@ -83,6 +92,26 @@ public struct ContainerMonitor: Sendable {
         guard let data = FileManager.default.contents(atPath: files.exitFile),
               let value = try? JSONParser.parseValue([UInt8](data)), let code = value["exitCode"].intValue else { return nil }
         return Exit(exitCode: Int32(code), signal: Int32(value["signal"].intValue ?? 0), finishedAt: value["finishedAt"].stringValue ?? "")
+    }
+
+    /// What a container's files and processes say about it, all from one look.
+    public enum Observation: Sendable, Hashable {
+        /// The container, or its monitor still writing the exit, runs.
+        case running
+        /// The monitor recorded the exit.
+        case exited(Exit)
+        /// Container and monitor are both gone and no exit was recorded (the monitor was killed, the node rebooted).
+        case vanished
+    }
+
+    /// The monitor writes the exit file and then exits, and the container's init is gone a moment before that: the
+    /// liveness of both is taken once, after a first read of the file, and the file read again once both are seen
+    /// gone. Deciding liveness twice (once to skip the second read, once to call the container lost) reported a
+    /// container that exited normally as killed (137, ContainerStatusUnknown; seen twice in CI).
+    public static func observe(_ files: Files, pid: Int32, monitor: Int32) -> Observation {
+        if let exit = exit(of: files) { return .exited(exit) }
+        if isAlive(pid) || isAlive(monitor) { return .running }
+        return exit(of: files).map(Observation.exited) ?? .vanished
     }
 
     /// Whether `pid` is a live (non-zombie) process.

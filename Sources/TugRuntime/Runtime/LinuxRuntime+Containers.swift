@@ -29,7 +29,7 @@ extension LinuxRuntime {
                                                   stdinOnce: config.stdinOnce, tty: config.tty)
             info.pid = started.pid
             info.monitorPID = started.monitor
-            info.startedAt = RuntimeRecords.now()
+            info.startedAt = started.startedAt ?? RuntimeRecords.now()
             info.state = .running
             try records.save(info, in: directory)
         } catch {
@@ -105,13 +105,13 @@ extension LinuxRuntime {
         let files = ContainerMonitor.Files(bundle: directory, log: info.logPath)
         if gracePeriod > .zero {
             try await runc.kill(id, signal: "TERM")
-            if try await waitForExit(of: files, pid: info.pid, timeout: gracePeriod) {
+            if try await waitForExit(of: files, info, timeout: gracePeriod) {
                 _ = try await refreshed(info)
                 return
             }
         }
         try await runc.kill(id, signal: "KILL", all: true)
-        try await waitForExit(of: files, pid: info.pid, timeout: .seconds(10))
+        try await waitForExit(of: files, info, timeout: .seconds(10))
         _ = try await refreshed(info)
     }
 
@@ -137,26 +137,20 @@ extension LinuxRuntime {
         return result
     }
 
-    /// The exit the monitor recorded. Read again once the process and monitor are both seen gone: the monitor writes
-    /// the file and then exits, so a first look just before the write and a liveness check just after it would
-    /// otherwise report a container that exited normally as killed (137, ContainerStatusUnknown; seen in CI).
-    static func exit(of files: ContainerMonitor.Files, _ info: ContainerInfo) -> ContainerMonitor.Exit? {
-        if let exit = ContainerMonitor.exit(of: files) { return exit }
-        guard !ContainerMonitor.isAlive(info.pid), !ContainerMonitor.isAlive(info.monitorPID) else { return nil }
-        return ContainerMonitor.exit(of: files)
-    }
-
     /// The state a record implies now, without changing anything.
     func observed(_ info: ContainerInfo) -> ContainerInfo {
         guard info.state == .running else { return info }
         var info = info
         let files = ContainerMonitor.Files(bundle: records.containerDirectory(info.id), log: info.logPath)
-        if let exit = Self.exit(of: files, info) {
+        switch ContainerMonitor.observe(files, pid: info.pid, monitor: info.monitorPID) {
+        case .running:
+            break
+        case .exited(let exit):
             info.state = .exited
             info.exitCode = exit.exitCode
             info.finishedAt = exit.finishedAt
             info.reason = exit.exitCode == 0 ? "Completed" : "Error"
-        } else if !ContainerMonitor.isAlive(info.pid), !ContainerMonitor.isAlive(info.monitorPID) {
+        case .vanished:
             info.state = .exited
             info.exitCode = 137
             info.reason = "ContainerStatusUnknown"
@@ -172,18 +166,19 @@ extension LinuxRuntime {
         let directory = records.containerDirectory(info.id)
         let files = ContainerMonitor.Files(bundle: directory, log: info.logPath)
         var info = info
-        if let exit = Self.exit(of: files, info) {
+        switch ContainerMonitor.observe(files, pid: info.pid, monitor: info.monitorPID) {
+        case .running:
+            return info
+        case .exited(let exit):
             info.state = .exited
             info.exitCode = exit.exitCode
             info.finishedAt = exit.finishedAt
             info.reason = oomKilled(info) ? "OOMKilled" : (exit.exitCode == 0 ? "Completed" : "Error")
-        } else if !ContainerMonitor.isAlive(info.pid), !ContainerMonitor.isAlive(info.monitorPID) {
+        case .vanished:
             info.state = .exited
             info.exitCode = 137
             info.finishedAt = RuntimeRecords.now()
             info.reason = "ContainerStatusUnknown"
-        } else {
-            return info
         }
         try await runc.delete(info.id)
         try? Mounts.unmount("\(directory)/rootfs")

@@ -161,7 +161,7 @@ public final class LinuxRuntime: ContainerRuntime {
             try await loopback.delete(containerID: id, netns: alive ? "/proc/\(info.pid)/ns/net" : nil, ifName: "lo")
         }
         try await runc.kill(id, signal: "KILL")
-        try await waitForExit(of: .init(bundle: directory, log: ""), pid: info.pid, timeout: .seconds(10))
+        try await waitUntilGone(info.pid, timeout: .seconds(10))
         try await runc.delete(id)
         info.state = .notReady
         try records.save(info, in: directory)
@@ -196,14 +196,23 @@ public final class LinuxRuntime: ContainerRuntime {
 
     // MARK: Waiting
 
-    /// Polls the monitor's exit file (it appears once the container's init has been reaped) until `timeout`.
+    /// Polls until the monitor recorded the container's exit (it does once the init was reaped and the output
+    /// drained) or both are gone, for at most `timeout`.
     @discardableResult
-    func waitForExit(of files: ContainerMonitor.Files, pid: Int32, timeout: Duration) async throws -> Bool {
+    func waitForExit(of files: ContainerMonitor.Files, _ info: ContainerInfo, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if ContainerMonitor.exit(of: files) != nil || !ContainerMonitor.isAlive(pid) { return true }
+            if ContainerMonitor.observe(files, pid: info.pid, monitor: info.monitorPID) != .running { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
         return false
+    }
+
+    /// Polls until process `pid` is gone (a sandbox's pause process, which has no monitor), for at most `timeout`.
+    func waitUntilGone(_ pid: Int32, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, ContainerMonitor.isAlive(pid) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }
