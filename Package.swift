@@ -174,9 +174,10 @@ let package = Package(
         .target(
             name: "TugStorageSQLite",
             dependencies: [
-                "TugStorage",
+                "TugStorage", "TugAPIMachinery",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -257,7 +258,7 @@ let package = Package(
         .testTarget(name: "TugIngressTests", dependencies: ["TugIngress", "TugAPIMachinery"]),
         .testTarget(name: "TugProxyTests", dependencies: ["TugProxy", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
-        .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite"]),
+        .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),

@@ -34,7 +34,7 @@ extension APIServer {
         let include = TableRenderer.IncludeObject(rawValue: query["includeObject"] ?? "") ?? .metadata
         let bookmarks = options.allowWatchBookmarks
         let marksInitialEnd = options.marksInitialEventsEnd
-        let opened = try openWatch(view, namespace: namespace, start: options.watchStart, fields: fields)
+        let opened = try openWatch(view, namespace: namespace, start: options.watchStart, labels: labels, fields: fields)
         guard case .stream(let stream, let initial, let startRevision) = opened else {
             guard case .expired(let error) = opened else { throw StatusError.internalError("watch failed to open") }
             var line = JSONWriter.bytes(["type": "ERROR", "object": error.status])
@@ -194,7 +194,8 @@ enum OpenedWatch {
 }
 
 extension APIServer {
-    func openWatch(_ view: ObjectView, namespace: String?, start: ListOptions.WatchStart, fields: FieldSelector) throws -> OpenedWatch {
+    func openWatch(_ view: ObjectView, namespace: String?, start: ListOptions.WatchStart, labels: LabelSelector,
+                   fields: FieldSelector) throws -> OpenedWatch {
         let origin: ObjectStore.WatchOrigin
         switch start {
         case .after(let revision): origin = .after(revision)
@@ -206,7 +207,7 @@ extension APIServer {
             origin = .currentState
         }
         do {
-            let opened = try store.watch(view.storage, namespace: namespace, from: origin, fields: fields)
+            let opened = try store.watch(view.storage, namespace: namespace, from: origin, labels: labels, fields: fields)
             return .stream(opened.stream, opened.initial, opened.revision)
         } catch {
             if error.code == 410 { return .expired(error) }

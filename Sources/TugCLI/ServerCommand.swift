@@ -87,6 +87,10 @@ struct ServerCommand: TugSubcommand {
         ].map { Duration.milliseconds(Int64($0 * 1000)) }
         metricsFactory.durationHistogramBuckets["apiserver_request_duration_seconds"] = apiserverBuckets
         metricsFactory.durationHistogramBuckets["apiserver_request_sli_duration_seconds"] = apiserverBuckets
+        // The store's steps take from tens of microseconds (a small batch's prepare) to seconds (a slow fsync).
+        metricsFactory.durationHistogramBuckets[StorageMetrics.durationLabel] = [
+            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+        ].map { Duration.nanoseconds(Int64($0 * 1e9)) }
         MetricsSystem.bootstrap(metricsFactory)
         let logger = Logger(label: "tug.server")
         let started = ContinuousClock.now

@@ -114,10 +114,14 @@ public final class ObjectStore: Sendable {
     /// A watch of the objects under the definition (and namespace); with `fields`, its first equality is the
     /// watch's trigger, so the store hands it only the events that can match (the caller filters in full). Returns
     /// the stream, the current objects when the origin asks for them, and the revision the stream starts after.
-    public func watch(_ d: ResourceDefinition, namespace: String?, from origin: WatchOrigin,
+    public func watch(_ d: ResourceDefinition, namespace: String?, from origin: WatchOrigin, labels: LabelSelector = LabelSelector(),
                       fields: FieldSelector = FieldSelector()) throws(StatusError) -> (stream: WatchStream, initial: [StoredObject], revision: Int64) {
         let prefix = StorageKeys.prefix(d, namespace: namespace)
         let trigger = fields.requirements.first { !$0.negated }.map { WatchTrigger(field: $0.field, value: $0.value) }
+        // The selectors are checked where events are published, so a watcher wakes only for events it sends.
+        let filter = labels.isEmpty && fields.isEmpty ? nil : WatchFilter { attributes in
+            labels.matches({ attributes.labels[$0] }) && fields.matches({ attributes.fields[$0] })
+        }
         var initial: [StoredObject] = []
         let revision: Int64
         switch origin {
@@ -126,7 +130,7 @@ public final class ObjectStore: Sendable {
         case .currentState: (initial, revision) = current(prefix: prefix, fields: fields)
         }
         do {
-            return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000, trigger: trigger), initial, revision)
+            return (try backend.watch(prefix: prefix, after: revision, bufferLimit: 10_000, trigger: trigger, filter: filter), initial, revision)
         } catch let StorageError.compacted(requested, compacted) {
             throw .expired("too old resource version: \(requested) (\(compacted))")
         } catch {

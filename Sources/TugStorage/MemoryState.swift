@@ -8,20 +8,24 @@ public final class MemoryState: Sendable {
     /// A class, so the registry hands out references: a commit snapshots the interested watchers of every event, and
     /// copying a struct of four references per watcher per event was 7 % of the server's CPU with 2,000 watchers.
     final class Watcher: Sendable {
-        init(prefix: String, trigger: WatchTrigger?, continuation: AsyncStream<WatchStream.Element>.Continuation, budget: WatchBudget) {
+        init(prefix: String, trigger: WatchTrigger?, filter: WatchFilter?, continuation: AsyncStream<WatchStream.Element>.Continuation,
+             budget: WatchBudget) {
             self.prefix = prefix
             self.trigger = trigger
+            self.filter = filter
             self.continuation = continuation
             self.budget = budget
         }
 
         let prefix: String
         let trigger: WatchTrigger?
+        let filter: WatchFilter?
         let continuation: AsyncStream<WatchStream.Element>.Continuation
         let budget: WatchBudget
 
-        /// Queues an event; false when the watcher is too far behind (by count or by bytes) to take it.
+        /// Queues an event that concerns the watcher; false when it is too far behind (by count or by bytes) to take it.
         func offer(_ event: StorageEvent) -> Bool {
+            if let filter, !filter.concerns(event) { return true }
             guard budget.reserve(event) else { return false }
             if case .dropped = continuation.yield(.event(event)) { return false }
             return true
@@ -36,7 +40,7 @@ public final class MemoryState: Sendable {
 
     struct State {
         var objects: [String: StoredObject] = [:]
-        var keys = KeyDirectories()
+        var keys = SortedKeys()
         var revision: Int64 = 0
         var history: [StorageEvent] = []
         var historyStart = 0
@@ -66,6 +70,16 @@ public final class MemoryState: Sendable {
             }
         }
 
+        /// Index of the first live history event with a revision after `revision` (`history.count` when none).
+        func firstEvent(after revision: Int64) -> Int {
+            var low = historyStart, high = history.count
+            while low < high {
+                let middle = (low + high) / 2
+                if history[middle].object.revision > revision { high = middle } else { low = middle + 1 }
+            }
+            return low
+        }
+
         mutating func count(_ key: String, by delta: Int) {
             let prefix = MemoryState.resourcePrefix(of: key)
             let n = (resourceCounts[prefix] ?? 0) + delta
@@ -74,8 +88,9 @@ public final class MemoryState: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Held while a commit hands its events to watchers (outside `state`), so deliveries keep commit order.
-    private let delivery = Mutex<Void>(())
+    /// Held while a commit hands its events to watchers (outside `state`), so deliveries keep commit order; holds
+    /// the revision of the last event delivered, which progress notifications carry.
+    private let delivery = Mutex<Int64>(0)
     let historyLimit: Int
     /// The most bytes of stored values the history may hold: old versions stay alive only through it, so at
     /// tens of thousands of objects a count alone let it hold hundreds of MiB.
@@ -107,6 +122,7 @@ public final class MemoryState: Sendable {
             s.revision = revision
             s.compacted = revision
         }
+        delivery.withLock { $0 = revision }
     }
 
     public var currentRevision: Int64 { state.withLock { $0.revision } }
@@ -137,22 +153,22 @@ public final class MemoryState: Sendable {
     /// See `StorageBackend.scan`.
     public func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage {
         state.withLock { s in
-            let keys = s.keys.keys(withPrefix: prefix)
-            var i = 0
-            if let after {
-                var hi = keys.count
-                while i < hi {
-                    let mid = (i + hi) / 2
-                    if keys[mid] <= after { i = mid + 1 } else { hi = mid }
-                }
-            }
+            let (start, end) = s.keys.range(withPrefix: prefix)
+            var position = start
+            if let after, after >= prefix { position = s.keys.first { $0 > after } }
+            position = min(position, end)
             var items: [StoredObject] = []
-            while i < keys.count {
-                if let limit, items.count >= limit { break }
-                if let object = s.objects[keys[i]], include(object) { items.append(object) }
-                i += 1
+            if let limit { items.reserveCapacity(min(limit, 4096)) }
+            var examined = 0
+            s.keys.forEach(from: position, to: end) { key in
+                if let limit, items.count >= limit { return false }
+                examined += 1
+                if let object = s.objects[key], include(object) { items.append(object) }
+                return true
             }
-            return ScanPage(items: items, revision: s.revision, remaining: keys.count - i)
+            // Keys under the prefix after the last one looked at (a LIST's remainingItemCount).
+            let remaining = s.keys.rank(end) - s.keys.rank(position) - examined
+            return ScanPage(items: items, revision: s.revision, remaining: remaining)
         }
     }
 
@@ -224,57 +240,79 @@ public final class MemoryState: Sendable {
         }
     }
 
+    /// A commit's events, each with the watchers it concerns as they were when the state changed.
+    public struct Delivery: Sendable {
+        fileprivate let events: [(event: StorageEvent, watchers: [(Int, Watcher)])]
+        fileprivate let revision: Int64
+    }
+
     /// Applies prepared writes (already durable, in revision order) and delivers their events.
     public func commit(_ writes: [PreparedWrite]) {
         guard !writes.isEmpty else { return }
-        // Events reach watchers after the state lock is released, so reads and writes do not wait on the fan-out
-        // (with 2,000 watchers of one namespace's pods it held the lock for a fifth of the server's time). The
-        // delivery lock keeps deliveries in commit order; a watcher registered after the state changed replays
-        // the event from history and is not in this commit's snapshot, so it sees every event exactly once.
-        delivery.withLock { _ in
-            let deliveries = state.withLock { s -> [(event: StorageEvent, watchers: [(Int, Watcher)])] in
-                var deliveries: [(event: StorageEvent, watchers: [(Int, Watcher)])] = []
-                deliveries.reserveCapacity(writes.count)
-                for write in writes {
-                    let event = write.event
-                    switch event.type {
-                    case .added:
-                        s.objects[event.object.key] = event.object
-                        s.index.insert(event.object)
-                        s.count(event.object.key, by: 1)
-                        s.keys.insert(event.object.key)
-                    case .modified:
-                        s.objects[event.object.key] = event.object
-                        s.index.update(from: event.previous, to: event.object)
-                    case .deleted:
-                        if let old = s.objects.removeValue(forKey: event.object.key) {
-                            s.index.remove(old)
-                            s.count(old.key, by: -1)
-                            s.keys.remove(old.key)
-                        }
+        // Applied and delivered under the delivery lock, so concurrent commits deliver in the order they applied.
+        delivery.withLock { delivered in fanOut(apply(writes), delivered: &delivered) }
+    }
+
+    /// Applies prepared writes (already durable, in revision order) to the state, which reads see at once, and
+    /// returns their events for `deliver`. A watcher registered from now on replays these events from history and
+    /// is not in the returned snapshot, so it sees every event exactly once.
+    ///
+    /// For one writer that overlaps the next batch with handing this one to watchers: the caller delivers every
+    /// delivery it applied, in the order it applied them.
+    public func apply(_ writes: [PreparedWrite]) -> Delivery {
+        state.withLock { s -> Delivery in
+            var events: [(event: StorageEvent, watchers: [(Int, Watcher)])] = []
+            events.reserveCapacity(writes.count)
+            for write in writes {
+                let event = write.event
+                switch event.type {
+                case .added:
+                    s.objects[event.object.key] = event.object
+                    s.index.insert(event.object)
+                    s.count(event.object.key, by: 1)
+                    s.keys.insert(event.object.key)
+                case .modified:
+                    s.objects[event.object.key] = event.object
+                    s.index.update(from: event.previous, to: event.object)
+                case .deleted:
+                    if let old = s.objects.removeValue(forKey: event.object.key) {
+                        s.index.remove(old)
+                        s.count(old.key, by: -1)
+                        s.keys.remove(old.key)
                     }
-                    s.revision = max(s.revision, event.object.revision)
-                    s.history.append(event)
-                    s.historyBytes += Self.bytes(of: event)
-                    var interested: [(Int, Watcher)] = []
-                    s.watchers.interested(in: event) { interested.append(($0, $1)) }
-                    deliveries.append((event, interested))
                 }
-                s.trimHistory(limit: historyLimit, byteLimit: historyByteLimit)
-                return deliveries
+                s.revision = max(s.revision, event.object.revision)
+                s.history.append(event)
+                s.historyBytes += Self.bytes(of: event)
+                var interested: [(Int, Watcher)] = []
+                s.watchers.interested(in: event) { interested.append(($0, $1)) }
+                events.append((event, interested))
             }
-            var behind: [Int: Watcher] = [:]
-            for (event, watchers) in deliveries {
-                for (id, watcher) in watchers where behind[id] == nil {
-                    if !watcher.offer(event) { behind[id] = watcher }
-                }
-            }
-            guard !behind.isEmpty else { return }
-            // Ended outside the state lock: `finish()` runs the stream's `onTermination` at once, and that
-            // unregisters the watcher under the state lock.
-            let removed = state.withLock { s in behind.keys.compactMap { s.watchers.remove($0) } }
-            for watcher in removed { watcher.endTooSlow() }
+            s.trimHistory(limit: historyLimit, byteLimit: historyByteLimit)
+            return Delivery(events: events, revision: s.revision)
         }
+    }
+
+    /// Hands an applied batch's events to its watchers (see `apply`).
+    public func deliver(_ batch: Delivery) {
+        delivery.withLock { delivered in fanOut(batch, delivered: &delivered) }
+    }
+
+    /// Under the delivery lock, outside the state lock: reads and writes do not wait on the fan-out (with 2,000
+    /// watchers of one namespace's pods it held the state lock for a fifth of the server's time).
+    private func fanOut(_ batch: Delivery, delivered: inout Int64) {
+        var behind: [Int: Watcher] = [:]
+        for (event, watchers) in batch.events {
+            for (id, watcher) in watchers where behind.isEmpty || behind[id] == nil {
+                if !watcher.offer(event) { behind[id] = watcher }
+            }
+        }
+        delivered = max(delivered, batch.revision)
+        guard !behind.isEmpty else { return }
+        // Ended outside the state lock: `finish()` runs the stream's `onTermination` at once, and that
+        // unregisters the watcher under the state lock.
+        let removed = state.withLock { s in behind.keys.compactMap { s.watchers.remove($0) } }
+        for watcher in removed { watcher.endTooSlow() }
     }
 
     static func bytes(of event: StorageEvent) -> Int {
@@ -285,15 +323,21 @@ public final class MemoryState: Sendable {
     static let cleared = StorageEvent(type: .deleted, object: StoredObject(key: "", revision: 0, createRevision: 0, value: [],
                                                                           attributes: ObjectAttributes(labels: [:], fields: [:])))
 
-    /// Events under `prefix` after `revision`; with a `trigger`, only events whose object has (or had) its value.
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger? = nil) throws -> WatchStream {
+    /// Events under `prefix` after `revision`; with a `trigger`, only events whose object has (or had) its value;
+    /// with a `filter`, only events it says concern the watcher.
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger? = nil,
+                      filter: WatchFilter? = nil) throws -> WatchStream {
         let (stream, continuation) = AsyncStream<WatchStream.Element>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         let budget = WatchBudget(byteLimit: watcherByteLimit)
-        let watcher = Watcher(prefix: prefix, trigger: trigger, continuation: continuation, budget: budget)
+        let watcher = Watcher(prefix: prefix, trigger: trigger, filter: filter, continuation: continuation, budget: budget)
         let id: Int? = try state.withLock { s in
             if revision < s.compacted { throw StorageError.compacted(requested: revision, compacted: s.compacted) }
-            // A replay that overflows the buffer is too slow from the start: it is never registered.
-            for event in s.history[s.historyStart...] where event.object.revision > revision && event.object.key.hasPrefix(prefix) {
+            // A replay that overflows the buffer is too slow from the start: it is never registered. History is in
+            // revision order, so a watch from a recent revision (a reflector's re-open) skips the older events at
+            // once instead of stepping through 50,000 of them under the lock.
+            for index in s.firstEvent(after: revision)..<s.history.count {
+                let event = s.history[index]
+                guard event.object.key.hasPrefix(prefix) else { continue }
                 if let trigger, !Self.concerns(event, trigger) { continue }
                 if !watcher.offer(event) { return nil }
             }
@@ -316,16 +360,17 @@ public final class MemoryState: Sendable {
         return WatchStream(stream: stream, budget: budget, onCancel: cancel)
     }
 
-    /// Tells every watcher the current revision. Sent between commits' deliveries (under the delivery lock), so it
-    /// is ordered after every event it covers.
+    /// Tells every watcher the revision of the last event delivered. Sent between deliveries (under the delivery
+    /// lock), so it is ordered after every event it covers; a batch applied but not yet delivered is not covered,
+    /// or a reflector resuming from the bookmark would skip its events.
     public func notifyProgress() {
-        delivery.withLock { _ in
-            let (revision, watchers) = state.withLock { s -> (Int64, [Watcher]) in
+        delivery.withLock { delivered in
+            let watchers = state.withLock { s -> [Watcher] in
                 var all: [Watcher] = []
                 s.watchers.forEach { all.append($0) }
-                return (s.revision, all)
+                return all
             }
-            for watcher in watchers { watcher.continuation.yield(.progress(revision)) }
+            for watcher in watchers { watcher.continuation.yield(.progress(delivered)) }
         }
     }
 

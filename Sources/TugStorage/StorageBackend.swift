@@ -19,8 +19,9 @@ public protocol StorageBackend: Sendable {
     /// A LIST with a selector and `limit=1` reads until its first match instead of copying every object.
     func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage
     /// Events for keys under `prefix` with revision > `revision`, in order; throws `StorageError.compacted` when
-    /// `revision` is older than the retained history.
-    func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream
+    /// `revision` is older than the retained history. `trigger` and `filter` leave out events the watcher does not
+    /// want (see `WatchTrigger`, `WatchFilter`).
+    func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?, filter: WatchFilter?) throws -> WatchStream
     /// Objects under `prefix` whose selectable `field` is `value`, from an index; nil when `field` is not indexed.
     func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)?
     /// How many live objects the resource with key prefix `resourcePrefix` (`/core/pods/`) holds, without a scan.
@@ -101,8 +102,8 @@ extension MemoryStateBackend {
     public func scan(prefix: String, after: String?, limit: Int?, where include: (StoredObject) -> Bool) -> ScanPage {
         state.scan(prefix: prefix, after: after, limit: limit, where: include)
     }
-    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?) throws -> WatchStream {
-        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: trigger)
+    public func watch(prefix: String, after revision: Int64, bufferLimit: Int, trigger: WatchTrigger?, filter: WatchFilter?) throws -> WatchStream {
+        try state.watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: trigger, filter: filter)
     }
     public func list(prefix: String, field: String, value: String) -> (items: [StoredObject], revision: Int64)? {
         state.list(prefix: prefix, field: field, value: value)
@@ -115,6 +116,6 @@ extension MemoryStateBackend {
 
 extension StorageBackend {
     public func watch(prefix: String, after revision: Int64, bufferLimit: Int) throws -> WatchStream {
-        try watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: nil)
+        try watch(prefix: prefix, after: revision, bufferLimit: bufferLimit, trigger: nil, filter: nil)
     }
 }

@@ -116,6 +116,29 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         }
     }
 
+    @Test func watchReplaysExactlyTheEventsAfterItsRevision() async throws {
+        // A history trimmed at its front (the live part starts past index 0), with other keys interleaved: every
+        // start from the oldest watchable revision to the newest replays exactly the later events of its prefix.
+        let store = InMemoryBackend(historyLimit: 40)
+        var mine: [Int64] = []
+        for i in 0..<100 {
+            let key = i % 3 == 0 ? "/other/\(i)" : "/mine/\(i)"
+            let object = try await store.create(key: key, attributes: .init(), encode: bytes("\(i)"))
+            if i % 3 != 0 { mine.append(object.revision) }
+        }
+        let compacted = store.compactedRevision
+        #expect(compacted > 50)
+        for start in compacted...store.currentRevision {
+            let stream = try store.watch(prefix: "/mine/", after: start, bufferLimit: 100)
+            stream.cancel()
+            var seen: [Int64] = []
+            for await element in stream {
+                if case .event(let e) = element { seen.append(e.object.revision) }
+            }
+            #expect(seen == mine.filter { $0 > start }, "watch after \(start)")
+        }
+    }
+
     @Test func historyIsBoundedInBytes() async throws {
         // 1 KiB values against a 10 KiB history: old versions are dropped (and freed) long before the count limit.
         let store = InMemoryBackend(historyLimit: 50_000, historyByteLimit: 10 << 10)
@@ -219,6 +242,64 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
     }
 }
 
+/// A batch the writer applied but has not yet handed to watchers (the writer overlaps the two).
+@Suite struct PipelinedDeliveryTests {
+    static func seen(_ stream: WatchStream) async -> [String] {
+        stream.cancel()
+        var seen: [String] = []
+        for await element in stream {
+            switch element {
+            case .event(let event): seen.append("event \(event.object.revision)")
+            case .progress(let revision): seen.append("progress \(revision)")
+            case .tooSlow: seen.append("too slow")
+            }
+        }
+        return seen
+    }
+
+    @Test func progressNeverCoversAnEventNotYetDelivered() async throws {
+        let state = MemoryState()
+        let stream = try state.watch(prefix: "/p/", after: 0, bufferLimit: 10)
+        let writes = state.prepare([.create(key: "/p/a", attributes: .init(), encode: bytes("a"))]).compactMap { try? $0.get() }
+        let delivery = state.apply(writes)
+        // Reads see the write at once; a bookmark at its revision now would let a reflector resume past it.
+        #expect(state.get(key: "/p/a")?.revision == 1 && state.currentRevision == 1)
+        state.notifyProgress()
+        state.deliver(delivery)
+        state.notifyProgress()
+        #expect(await Self.seen(stream) == ["progress 0", "event 1", "progress 1"])
+    }
+
+    @Test func aWatcherOpenedBetweenApplyAndDeliveryGetsTheEventOnce() async throws {
+        let state = MemoryState()
+        let writes = state.prepare([.create(key: "/p/a", attributes: .init(), encode: bytes("a"))]).compactMap { try? $0.get() }
+        let delivery = state.apply(writes)
+        let stream = try state.watch(prefix: "/p/", after: 0, bufferLimit: 10)
+        state.deliver(delivery)
+        #expect(await Self.seen(stream) == ["event 1"])
+    }
+}
+
+/// Selector-filtered watchers are handed only the events that concern them: matching now, or before.
+@Suite struct WatchFilterTests {
+    @Test func onlyEventsThatMatchNowOrBeforeAreQueued() async throws {
+        let store = InMemoryBackend()
+        let web = WatchFilter { $0.labels["app"] == "web" }
+        let stream = try store.watch(prefix: "/f/", after: store.currentRevision, bufferLimit: 10, trigger: nil, filter: web)
+        let a = try await store.create(key: "/f/a", attributes: .init(labels: ["app": "db"]), encode: bytes("a"))
+        let b = try await store.update(key: "/f/a", expectedRevision: a.revision, attributes: .init(labels: ["app": "web"]), encode: bytes("a2"))
+        let c = try await store.update(key: "/f/a", expectedRevision: b.revision, attributes: .init(labels: ["app": "db"]), encode: bytes("a3"))
+        _ = try await store.update(key: "/f/a", expectedRevision: c.revision, attributes: .init(labels: ["app": "db"]), encode: bytes("a4"))
+        let d = try await store.create(key: "/f/b", attributes: .init(labels: ["app": "web"]), encode: bytes("b"))
+        let gone = try await store.delete(key: "/f/b", expectedRevision: nil, encode: bytes("b"))
+        // Not the create as db nor the change from db to db; the change into web and out of it, and b's whole life.
+        #expect(await PipelinedDeliveryTests.seen(stream) == [b, c, d, gone].map { "event \($0.revision)" })
+        // A replay from history is filtered the same way.
+        let replay = try store.watch(prefix: "/f/", after: a.revision - 1, bufferLimit: 10, trigger: nil, filter: web)
+        #expect(await PipelinedDeliveryTests.seen(replay) == [b, c, d, gone].map { "event \($0.revision)" })
+    }
+}
+
 /// The field index and watch triggers: what an agent's LIST and WATCH of its node's pods read.
 @Suite struct FieldIndexTests {
     static func on(_ node: String) -> ObjectAttributes { ObjectAttributes(fields: ["spec.nodeName": node]) }
@@ -233,7 +314,7 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         #expect(store.list(prefix: "/pods/", field: "metadata.name", value: "a") == nil)
 
         let stream = try store.watch(prefix: "/pods/", after: store.currentRevision, bufferLimit: 100,
-                                     trigger: WatchTrigger(field: "spec.nodeName", value: "n1"))
+                                     trigger: WatchTrigger(field: "spec.nodeName", value: "n1"), filter: nil)
         _ = try await store.update(key: "/pods/ns/b", expectedRevision: b.revision, attributes: Self.on("n1"), encode: bytes("b2"))  // moves in
         _ = try await store.update(key: "/pods/ns/a", expectedRevision: a.revision, attributes: Self.on("n2"), encode: bytes("a2"))  // moves out
         _ = try await store.create(key: "/pods/ns/d", attributes: Self.on("n3"), encode: bytes("d"))                                // not ours
