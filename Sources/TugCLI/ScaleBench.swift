@@ -40,6 +40,9 @@ struct ScaleBench: TugSubcommand {
     @Option(help: "Pods deleted per second during the soak.")
     var churn = 10
 
+    @Option(help: "The server's --min-request-timeout: watches end, and are re-opened, after one to two of these seconds (kube's default 1800; lower it to see a soak's re-opens sooner).")
+    var minRequestTimeout = 1800
+
     func execute() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -48,13 +51,16 @@ struct ScaleBench: TugSubcommand {
         }
         guard nodes > 0, pods > 0, deployments > 0 else { throw CommandFailure("--nodes, --pods and --deployments must be positive") }
         guard duration >= 0, watchers >= 0, churn >= 0 else { throw CommandFailure("--duration, --watchers and --churn cannot be negative") }
-        let soak = duration > 0 ? " --duration \(duration) --watchers \(watchers) --churn \(churn)" : ""
+        guard minRequestTimeout > 0 else { throw CommandFailure("--min-request-timeout must be positive") }
+        var soak = duration > 0 ? " --duration \(duration) --watchers \(watchers) --churn \(churn)" : ""
+        if minRequestTimeout != 1800 { soak += " --min-request-timeout \(minRequestTimeout)" }
         Self.say("command: tug bench scale --nodes \(nodes) --pods \(pods) --deployments \(deployments)\(soak)")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-bench-scale-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         BenchChildren.removeOnSignal(dataDir)
         let port = try FreePort.find()
-        let (server, client, _) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent"], maxConnections: 64)
+        let (server, client, _) = try await BenchServer.start(dataDir: dataDir, port: port, arguments: ["--disable-agent", "--min-request-timeout", String(minRequestTimeout)],
+                                                             maxConnections: 64)
         let adminKubeconfig = try Kubeconfig.load(path: "\(dataDir)/admin.kubeconfig")
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let pid = server.processIdentifier
@@ -124,8 +130,10 @@ struct ScaleBench: TugSubcommand {
             let body = try await client.request(.GET, "/metrics").body
             let metrics = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
             Self.printLatency(metrics)
+            if let storage = StorageFigures(metrics: metrics) { Self.say("store during the load: \(storage.description)") }
             let memory = PodBench.memory(pid: pid)
             Self.say("server: \(memory) with \(nodeCount) nodes and \(podCount) pods; \(ProcessFigures.openDescriptors(pid: pid)) descriptors")
+            if let heap = HeapFigures(metrics: metrics) { Self.say("server heap (jemalloc): \(heap.description)") }
             Self.say(String(format: "server CPU: %.0f s over the %.0f s of the load (%.2f cores)", cpu, elapsed.seconds, cpu / max(0.001, elapsed.seconds)))
             if self.duration > 0 {
                 if allRunning {

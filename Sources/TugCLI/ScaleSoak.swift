@@ -25,6 +25,10 @@ struct ScaleSoak {
         var at: Duration
         var rssMiB: Double
         var descriptors: Int
+        /// Live heap (jemalloc's `stats.allocated`, from the server's `/metrics`): tells a leak from pages kept.
+        var heapMiB: Double?
+        /// The store's writer loop so far (from `/metrics`).
+        var storage: StorageFigures?
     }
 
     final class WatchCounts: Sendable {
@@ -50,7 +54,7 @@ struct ScaleSoak {
                 try await Task.sleep(for: .milliseconds(200))
             }
             ScaleBench.say("soak: \(counts.open.load(ordering: .relaxed)) of \(watchers) watchers open; deleting \(churn) pods/s for \(Int(duration.seconds)) s")
-            samples.append(sample(at: .zero))
+            samples.append(await sample(at: .zero))
             var nextSample = ContinuousClock.now + .seconds(30)
             var round = 0
             while ContinuousClock.now < end {
@@ -59,14 +63,16 @@ struct ScaleSoak {
                 round += 1
                 if ContinuousClock.now >= nextSample {
                     nextSample += .seconds(30)
-                    let s = sample(at: ContinuousClock.now - started)
-                    samples.append(s)
+                    let s = await sample(at: ContinuousClock.now - started)
                     let heard = counts.heard.withLock { h in defer { h.removeAll() }; return h.count }
                     // Nodes lost so far, so a loss can be placed in time (574 were lost in a soak that said only so at its end).
                     let lost = timeline.notReady.withLock { $0.count }
-                    ScaleBench.say(String(format: "  soak t=%.0f s: RSS %.0f MiB, %d descriptors, %d watchers open (%d heard an event in 30 s), %d events, %d pods deleted, %d nodes ever NotReady; leases: %@",
-                                          s.at.seconds, s.rssMiB, s.descriptors, counts.open.load(ordering: .relaxed), heard,
+                    ScaleBench.say(String(format: "  soak t=%.0f s: RSS %.0f MiB (live heap %@), %d descriptors, %d watchers open (%d heard an event in 30 s), %d events, %d pods deleted, %d nodes ever NotReady; leases: %@",
+                                          s.at.seconds, s.rssMiB, s.heapMiB.map { String(format: "%.0f MiB", $0) } ?? "unknown", s.descriptors, counts.open.load(ordering: .relaxed), heard,
                                           counts.events.load(ordering: .relaxed), deleted, lost, leases.snapshot().description))
+                    // The last 30 s of the store's writer, where a stall shows before nodes are lost.
+                    if let storage = s.storage { ScaleBench.say("    store, last 30 s: \(storage.since(samples.last?.storage).description)") }
+                    samples.append(s)
                 }
                 try? await Task.sleep(until: tick + .seconds(1))
             }
@@ -116,8 +122,13 @@ struct ScaleSoak {
         }
     }
 
-    func sample(at: Duration) -> Sample {
-        Sample(at: at, rssMiB: PodBench.memory(pid: pid).rss, descriptors: ProcessFigures.openDescriptors(pid: pid))
+    func sample(at: Duration) async -> Sample {
+        var metrics = ""
+        if let body = try? await client.request(.GET, "/metrics").body {
+            metrics = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
+        }
+        return Sample(at: at, rssMiB: PodBench.memory(pid: pid).rss, descriptors: ProcessFigures.openDescriptors(pid: pid),
+                      heapMiB: HeapFigures(metrics: metrics).map { Double($0.allocated) / 1_048_576 }, storage: StorageFigures(metrics: metrics))
     }
 
     func report(samples: [Sample], started: ContinuousClock.Instant, deleted: Int, counts: WatchCounts) {
@@ -130,6 +141,9 @@ struct ScaleSoak {
         let peak = samples.map(\.descriptors).max() ?? last.descriptors
         ScaleBench.say(String(format: "soak: server descriptors %d at start, %d at the end (peak %d); RSS %.0f → %.0f MiB (peak %.0f)",
                               first.descriptors, last.descriptors, peak, first.rssMiB, last.rssMiB, samples.map(\.rssMiB).max() ?? last.rssMiB))
+        if let from = first.heapMiB, let to = last.heapMiB {
+            ScaleBench.say(String(format: "soak: live heap %.0f → %.0f MiB (peak %.0f)", from, to, samples.compactMap(\.heapMiB).max() ?? to))
+        }
         ScaleBench.say("soak: \(counts.events.load(ordering: .relaxed)) watch events to \(watchers) watchers, \(counts.reconnects.load(ordering: .relaxed)) watches re-opened after the server ended them")
     }
 }
