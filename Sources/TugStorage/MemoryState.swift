@@ -8,8 +8,9 @@ public final class MemoryState: Sendable {
     /// A class, so the registry hands out references: a commit snapshots the interested watchers of every event, and
     /// copying a struct of four references per watcher per event was 7 % of the server's CPU with 2,000 watchers.
     final class Watcher: Sendable {
-        init(prefix: String, trigger: WatchTrigger?, filter: WatchFilter?, continuation: AsyncStream<WatchStream.Element>.Continuation,
+        init(id: Int, prefix: String, trigger: WatchTrigger?, filter: WatchFilter?, continuation: AsyncStream<WatchStream.Element>.Continuation,
              budget: WatchBudget) {
+            self.id = id
             self.prefix = prefix
             self.trigger = trigger
             self.filter = filter
@@ -17,6 +18,8 @@ public final class MemoryState: Sendable {
             self.budget = budget
         }
 
+        /// The watcher's number in the registry.
+        let id: Int
         let prefix: String
         let trigger: WatchTrigger?
         let filter: WatchFilter?
@@ -242,7 +245,8 @@ public final class MemoryState: Sendable {
 
     /// A commit's events, each with the watchers it concerns as they were when the state changed.
     public struct Delivery: Sendable {
-        fileprivate let events: [(event: StorageEvent, watchers: [(Int, Watcher)])]
+        /// Each event with the groups of watchers it concerns (copy-on-write references to the registry's arrays).
+        fileprivate let events: [(event: StorageEvent, groups: [WatcherRegistry.Group])]
         fileprivate let revision: Int64
     }
 
@@ -261,7 +265,7 @@ public final class MemoryState: Sendable {
     /// delivery it applied, in the order it applied them.
     public func apply(_ writes: [PreparedWrite]) -> Delivery {
         state.withLock { s -> Delivery in
-            var events: [(event: StorageEvent, watchers: [(Int, Watcher)])] = []
+            var events: [(event: StorageEvent, groups: [WatcherRegistry.Group])] = []
             events.reserveCapacity(writes.count)
             for write in writes {
                 let event = write.event
@@ -284,9 +288,9 @@ public final class MemoryState: Sendable {
                 s.revision = max(s.revision, event.object.revision)
                 s.history.append(event)
                 s.historyBytes += Self.bytes(of: event)
-                var interested: [(Int, Watcher)] = []
-                s.watchers.interested(in: event) { interested.append(($0, $1)) }
-                events.append((event, interested))
+                var groups: [WatcherRegistry.Group] = []
+                s.watchers.interested(in: event) { groups.append($0) }
+                events.append((event, groups))
             }
             s.trimHistory(limit: historyLimit, byteLimit: historyByteLimit)
             return Delivery(events: events, revision: s.revision)
@@ -302,9 +306,11 @@ public final class MemoryState: Sendable {
     /// watchers of one namespace's pods it held the state lock for a fifth of the server's time).
     private func fanOut(_ batch: Delivery, delivered: inout Int64) {
         var behind: [Int: Watcher] = [:]
-        for (event, watchers) in batch.events {
-            for (id, watcher) in watchers where behind.isEmpty || behind[id] == nil {
-                if !watcher.offer(event) { behind[id] = watcher }
+        for (event, groups) in batch.events {
+            for group in groups {
+                for watcher in group where behind.isEmpty || behind[watcher.id] == nil {
+                    if !watcher.offer(event) { behind[watcher.id] = watcher }
+                }
             }
         }
         delivered = max(delivered, batch.revision)
@@ -329,9 +335,10 @@ public final class MemoryState: Sendable {
                       filter: WatchFilter? = nil) throws -> WatchStream {
         let (stream, continuation) = AsyncStream<WatchStream.Element>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         let budget = WatchBudget(byteLimit: watcherByteLimit)
-        let watcher = Watcher(prefix: prefix, trigger: trigger, filter: filter, continuation: continuation, budget: budget)
-        let id: Int? = try state.withLock { s in
+        let (watcher, registered) = try state.withLock { s -> (Watcher, Bool) in
             if revision < s.compacted { throw StorageError.compacted(requested: revision, compacted: s.compacted) }
+            let watcher = Watcher(id: s.nextWatcherID, prefix: prefix, trigger: trigger, filter: filter, continuation: continuation, budget: budget)
+            s.nextWatcherID += 1
             // A replay that overflows the buffer is too slow from the start: it is never registered. History is in
             // revision order, so a watch from a recent revision (a reflector's re-open) skips the older events at
             // once instead of stepping through 50,000 of them under the lock.
@@ -339,17 +346,16 @@ public final class MemoryState: Sendable {
                 let event = s.history[index]
                 guard event.object.key.hasPrefix(prefix) else { continue }
                 if let trigger, !Self.concerns(event, trigger) { continue }
-                if !watcher.offer(event) { return nil }
+                if !watcher.offer(event) { return (watcher, false) }
             }
-            let id = s.nextWatcherID
-            s.nextWatcherID += 1
-            s.watchers.insert(id, watcher)
-            return id
+            s.watchers.insert(watcher)
+            return (watcher, true)
         }
-        guard let id else {
+        guard registered else {
             watcher.endTooSlow()
             return WatchStream(stream: stream, budget: budget, onCancel: {})
         }
+        let id = watcher.id
         // Never called under the state lock: it takes the lock, and `finish()` calls it back through `onTermination`.
         let cancel: @Sendable () -> Void = { [weak self] in
             guard let self else { return }
