@@ -75,10 +75,14 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "How long a node may go without renewing its lease before it is marked unreachable (e.g. 40s, 2m).")
     var nodeMonitorGracePeriod = "40s"
 
+    @Option(help: "How long an Event is kept after its last write, as kube-apiserver's --event-ttl (e.g. 1h, 30m).")
+    var eventTtl = "1h"
+
     @OptionGroup var logging: LogOptions
 
     func execute() async throws {
         logging.bootstrap()
+        let eventTTL = try Self.duration(eventTtl, option: "--event-ttl")
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         // kube-apiserver's buckets, so latency percentiles read from /metrics compare with upstream's SLOs.
@@ -226,6 +230,7 @@ struct ServerCommand: TugSubcommand {
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped),
             NamespaceLifecycle(store: store),
+            EventTTL(store: store, ttl: eventTTL),
             server.flowcontrolConfigService(),
             NamespaceDefaults.serviceAccounts(store: store),
             NamespaceDefaults.rootCA(store: store, caPEM: credentials.caPEM),
@@ -259,8 +264,10 @@ extension ServerCommand {
     /// `40s`, `2m`, `1h` (Go duration syntax, whole units).
     static func duration(_ text: String, option: String) throws -> Duration {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
-        guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value > 0 else {
-            throw ValidationError("\(option) must be a duration such as 40s or 2m, got \"\(text)\"")
+        // At most ten years: a larger value would overflow the arithmetic of the deadlines made from it.
+        guard let unit = text.last, let scale = units[unit], let value = Int64(text.dropLast()), value > 0,
+              value <= 10 * 365 * 86_400 / scale else {
+            throw ValidationError("\(option) must be a duration such as 40s or 2m (at most ten years), got \"\(text)\"")
         }
         return .seconds(value * scale)
     }
