@@ -220,7 +220,11 @@ struct Reader {
             guard position + count <= bytes.count else { throw DNSMessage.ParseError() }
             length += count + 1
             guard length <= 255 else { throw DNSMessage.ParseError() }
-            labels.append(String(decoding: bytes[position..<position + count].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self))
+            // A label that is not UTF-8 is refused rather than repaired: each bad byte would become three (U+FFFD),
+            // and the name, re-encoded in an answer, could pass 255 bytes (the fuzzer's find).
+            let folded = bytes[position..<position + count].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+            guard let label = String(validating: folded, as: UTF8.self) else { throw DNSMessage.ParseError() }
+            labels.append(label)
             position += count
         }
         if !jumped { offset = position }
