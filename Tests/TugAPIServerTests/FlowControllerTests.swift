@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import TugAPIMachinery
 @testable import TugAPIServer
+import TugTestSupport
 
 /// API Priority and Fairness without a server: classification by the bootstrap schemas, shuffle sharding, fair
 /// dispatch between flows, queue limits, deadlines, cancellation and borrowing.
@@ -98,9 +99,9 @@ struct FlowControllerTests {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 { group.addTask { await send("flooder") } }
-            try await Self.eventually { flow.state.withLock { $0.levels["tiny"]?.waiting } == 4 }
+            try await eventually("4 waiting", timeout: .seconds(5), every: .milliseconds(2)) { flow.state.withLock { $0.levels["tiny"]?.waiting } == 4 }
             group.addTask { await send("victim") }
-            try await Self.eventually { flow.state.withLock { $0.levels["tiny"]?.waiting } == 5 }
+            try await eventually("5 waiting", timeout: .seconds(5), every: .milliseconds(2)) { flow.state.withLock { $0.levels["tiny"]?.waiting } == 5 }
             flow.finish(running)
             try await group.waitForAll()
         }
@@ -114,7 +115,7 @@ struct FlowControllerTests {
         let flow = Self.controller(shares: 1, queues: 1, handSize: 1, queueLength: 1, waitLimit: .milliseconds(200))
         guard case .admitted(let running, _) = await flow.admit(Self.user("a"), seats: 1) else { Issue.record("not admitted"); return }
         async let waiting = flow.admit(Self.user("a"), seats: 1)
-        try await Self.eventually { flow.state.withLock { $0.levels["tiny"]?.waiting } == 1 }
+        try await eventually("1 waiting", timeout: .seconds(5), every: .milliseconds(2)) { flow.state.withLock { $0.levels["tiny"]?.waiting } == 1 }
         guard case .rejected(_, let reason) = await flow.admit(Self.user("b"), seats: 1) else { Issue.record("admitted"); return }
         #expect(reason == "queue-full")
         flow.finish(running)
@@ -142,7 +143,7 @@ struct FlowControllerTests {
         let flow = Self.controller(shares: 1)
         guard case .admitted(let running, _) = await flow.admit(Self.user("a"), seats: 1) else { Issue.record("not admitted"); return }
         let waiter = Task { await flow.admit(Self.user("b"), seats: 1) }
-        try await Self.eventually { flow.state.withLock { $0.levels["tiny"]?.waiting } == 1 }
+        try await eventually("1 waiting", timeout: .seconds(5), every: .milliseconds(2)) { flow.state.withLock { $0.levels["tiny"]?.waiting } == 1 }
         waiter.cancel()
         guard case .rejected(_, let reason) = await waiter.value else { Issue.record("admitted"); return }
         #expect(reason == "cancelled")
@@ -175,17 +176,8 @@ struct FlowControllerTests {
         #expect(flow.state.withLock { $0.levels.values.allSatisfy { $0.seatsInUse == 0 } })
     }
 
-    struct TimedOut: Error {}
-
     final class Recorder: Sendable {
         let names = Mutex<[String]>([])
     }
 
-    static func eventually(_ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw TimedOut() }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-    }
 }

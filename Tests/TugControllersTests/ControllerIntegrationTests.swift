@@ -5,6 +5,7 @@ import TugAPIMachinery
 import TugClient
 import TugControllerRuntime
 @testable import TugControllers
+import TugTestSupport
 
 /// Controllers against the real API server in process, on a manual clock: deadlines, schedules and back-off are
 /// reached by advancing time, never by waiting for it.

@@ -4,6 +4,7 @@ import TugAPIMachinery
 import TugClient
 import TugControllerRuntime
 @testable import TugControllers
+import TugTestSupport
 
 /// servicelb against the real API server: a LoadBalancer Service gets the Ready nodes' InternalIPs, follows them,
 /// and loses them when it stops being a LoadBalancer.

@@ -8,6 +8,7 @@ import TugClient
 import TugControllerRuntime
 import TugRegistry
 import TugStorage
+import TugTestSupport
 
 /// The real API server in process (in-memory store, HTTPS on a loopback port the kernel picks) with a client for
 /// controllers under test; no node agent, so pods stay as the controllers leave them.
@@ -68,30 +69,16 @@ extension ControllerRunner: RunnableService {
     func runService() async throws { try await run() }
 }
 
-/// Polls `condition` until it holds, failing after `timeout` (real time; the controllers' clock is separate).
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        if ContinuousClock.now > deadline { throw Timeout(what: what) }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 /// Moves the controllers' clock forward `step` at a time until `condition` holds (failing after `timeout` of real
 /// time). Stepping, rather than one jump, lets timers armed late (after a retry) come due too.
 func advance(_ time: ManualTime, by step: Duration, until what: String, timeout: Duration = .seconds(10),
              _ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
-        if ContinuousClock.now > deadline { throw Timeout(what: what) }
+        if ContinuousClock.now > deadline { throw TimedOut(what: what) }
         time.advance(by: step)
         try await Task.sleep(for: .milliseconds(20))
     }
-}
-
-struct Timeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
 }
 
 extension RESTClient {

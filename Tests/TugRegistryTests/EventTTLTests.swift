@@ -4,6 +4,7 @@ import TugAPI
 import TugAPIMachinery
 @testable import TugRegistry
 import TugStorage
+import TugTestSupport
 
 @Suite struct EventExpiryTests {
     @Test func entriesComeDueInDeadlineOrderOnce() {
@@ -40,16 +41,6 @@ import TugStorage
         (try? store.get(try store.scheme.def("", "events"), namespace: "default", name: name)) != nil
     }
 
-    /// Polls until `condition` holds, for at most `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     @Test func eventsGoOneTTLAfterTheirLastWrite() async throws {
         let store = try await makeStore()
         let events = try store.scheme.def("", "events")
@@ -65,7 +56,7 @@ import TugStorage
         let ttl = Duration.seconds(3)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await EventTTL(store: store, ttl: ttl).run() }
-            #expect(try await Self.eventually { !Self.exists(store, "old") })
+            try await eventually("the old Event to expire") { !Self.exists(store, "old") }
             #expect(Self.exists(store, "recent"))
             // Written while the server runs: one TTL from each write.
             let started = ContinuousClock.now
@@ -75,10 +66,10 @@ import TugStorage
             try await Task.sleep(for: .milliseconds(1500))
             kept["count"] = 2
             _ = try await store.update(events, namespace: "default", name: "kept", object: kept)
-            #expect(try await Self.eventually { !Self.exists(store, "once") })
+            try await eventually("the Event written once to expire") { !Self.exists(store, "once") }
             #expect(ContinuousClock.now - started >= ttl)
             #expect(Self.exists(store, "kept"))
-            #expect(try await Self.eventually { !Self.exists(store, "kept") && !Self.exists(store, "recent") })
+            try await eventually("the rewritten and the recent Event to expire") { !Self.exists(store, "kept") && !Self.exists(store, "recent") }
             group.cancelAll()
         }
     }
