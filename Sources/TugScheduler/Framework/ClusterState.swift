@@ -93,7 +93,7 @@ struct ClusterState: Sendable {
     mutating func markDeleting(_ uids: [String]) {
         for uid in uids {
             guard var entry = placed[uid], !entry.pod.deleting else { continue }
-            entry.pod.deleting = true
+            entry.pod = PodInfo(entry.pod.object, deleting: true)
             placed[uid] = entry
             if let i = index[entry.node] { nodes[i].pods[uid] = entry.pod }
         }

@@ -68,7 +68,7 @@ struct InterPodAffinity: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlu
                 }
             } else {
                 // No pod matches yet: allowed only for a pod that matches its own terms, on a node with the keys.
-                let selfMatch = pod.affinity.allSatisfy { $0.namespaces.contains(pod.namespace) && ($0.selector?.matches(pod.labels) ?? false) }
+                let selfMatch = pod.affinity.allSatisfy { $0.namespaces.contains(pod.namespace) && ($0.selector?.matches(pod.label) ?? false) }
                 if !selfMatch || pod.affinity.contains(where: { node.labels[$0.topologyKey] == nil }) {
                     return .unresolvable("node(s) didn't match pod affinity rules")
                 }

@@ -20,7 +20,7 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePl
         for node in nodes where NodeAffinity.matches(pod, node) {
             for (i, constraint) in constraints.enumerated() {
                 guard let value = node.labels[constraint.topologyKey] else { continue }
-                let matching = node.pods.values.filter { $0.namespace == pod.namespace && !$0.terminal && constraint.selector.matches($0.labels) }.count
+                let matching = node.pods.values.filter { $0.namespace == pod.namespace && !$0.terminal && constraint.selector.matches($0.label) }.count
                 counts[i][value, default: 0] += Int64(matching)
             }
         }
@@ -50,7 +50,7 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePl
             guard let value = node.labels[constraint.topologyKey] else {
                 return .unresolvable("node(s) didn't match pod topology spread constraints (missing required label)")
             }
-            let selfMatch: Int64 = constraint.selector.matches(pod.labels) ? 1 : 0
+            let selfMatch: Int64 = constraint.selector.matches(pod.label) ? 1 : 0
             if counts.perConstraint[i][value, default: 0] + selfMatch - counts.minimum[i] > constraint.maxSkew {
                 return .unschedulable("node(s) didn't match pod topology spread constraints")
             }
