@@ -7,8 +7,46 @@ struct FieldIndex {
         var value: String
     }
 
+    /// The keys with one value. Most values belong to one object (an event's `involvedObject.uid`), and a set of
+    /// one key is a hash table of its own: 150,000 of them were 30 MB.
+    enum Keys {
+        case one(String)
+        case many(Set<String>)
+
+        var all: Set<String> {
+            switch self {
+            case .one(let key): [key]
+            case .many(let keys): keys
+            }
+        }
+
+        mutating func insert(_ key: String) {
+            switch self {
+            case .one(let only):
+                if only != key { self = .many([only, key]) }
+            case .many(var keys):
+                self = .one(key)  // lets go of the set, so inserting copies nothing
+                keys.insert(key)
+                self = .many(keys)
+            }
+        }
+
+        /// Removes `key`; returns whether any key is left.
+        mutating func remove(_ key: String) -> Bool {
+            switch self {
+            case .one(let only):
+                return only != key
+            case .many(var keys):
+                self = .one(key)
+                keys.remove(key)
+                if keys.count == 1, let last = keys.first { self = .one(last) } else { self = .many(keys) }
+                return !keys.isEmpty
+            }
+        }
+    }
+
     let fields: Set<String>
-    private var keys: [Entry: Set<String>] = [:]
+    private var keys: [Entry: Keys] = [:]
 
     init(fields: Set<String>) {
         self.fields = fields
@@ -20,7 +58,8 @@ struct FieldIndex {
     mutating func insert(_ object: StoredObject) {
         for field in fields {
             guard let value = object.attributes.fields[field], !value.isEmpty else { continue }
-            keys[Entry(field: field, value: value), default: []].insert(object.key)
+            let entry = Entry(field: field, value: value)
+            if keys[entry]?.insert(object.key) == nil { keys[entry] = .one(object.key) }
         }
     }
 
@@ -28,8 +67,7 @@ struct FieldIndex {
         for field in fields {
             guard let value = object.attributes.fields[field], !value.isEmpty else { continue }
             let entry = Entry(field: field, value: value)
-            keys[entry]?.remove(object.key)
-            if keys[entry]?.isEmpty == true { keys[entry] = nil }
+            if keys[entry]?.remove(object.key) == false { keys[entry] = nil }
         }
     }
 
@@ -42,5 +80,5 @@ struct FieldIndex {
 
     mutating func removeAll() { keys = [:] }
 
-    func keys(_ field: String, _ value: String) -> Set<String> { keys[Entry(field: field, value: value)] ?? [] }
+    func keys(_ field: String, _ value: String) -> Set<String> { keys[Entry(field: field, value: value)]?.all ?? [] }
 }

@@ -332,6 +332,27 @@ func bytes(_ s: String) -> @Sendable (Int64) -> [UInt8] { { rev in Array("\(s)@\
         #expect(store.list(prefix: "/pods/", field: "spec.nodeName", value: "n2")?.items.map(\.key) == ["/pods/ns/a"])
     }
 
+    /// A value held by one key, then by several, then by one again and by none: each step lists exactly its keys.
+    @Test func valuesGrowAndShrink() async throws {
+        let store = InMemoryBackend(indexedFields: ["spec.nodeName"])
+        func onN1() -> [String]? { store.list(prefix: "/pods/", field: "spec.nodeName", value: "n1")?.items.map(\.key) }
+        var revisions: [String: Int64] = [:]
+        for name in ["a", "b", "c"] {
+            revisions[name] = try await store.create(key: "/pods/ns/\(name)", attributes: Self.on("n1"), encode: bytes(name)).revision
+        }
+        #expect(onN1() == ["/pods/ns/a", "/pods/ns/b", "/pods/ns/c"])
+        _ = try await store.update(key: "/pods/ns/b", expectedRevision: revisions["b"], attributes: Self.on("n1"), encode: bytes("b2"))
+        #expect(onN1() == ["/pods/ns/a", "/pods/ns/b", "/pods/ns/c"])
+        _ = try await store.delete(key: "/pods/ns/a", expectedRevision: nil, encode: bytes("a-gone"))
+        _ = try await store.delete(key: "/pods/ns/c", expectedRevision: nil, encode: bytes("c-gone"))
+        #expect(onN1() == ["/pods/ns/b"])
+        _ = try await store.create(key: "/pods/ns/d", attributes: Self.on("n1"), encode: bytes("d"))
+        #expect(onN1() == ["/pods/ns/b", "/pods/ns/d"])
+        _ = try await store.delete(key: "/pods/ns/b", expectedRevision: nil, encode: bytes("b-gone"))
+        _ = try await store.delete(key: "/pods/ns/d", expectedRevision: nil, encode: bytes("d-gone"))
+        #expect(onN1() == [])
+    }
+
     @Test func indexIsRebuiltOnRecovery() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tug-index-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
