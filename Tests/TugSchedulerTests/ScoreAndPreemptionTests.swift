@@ -38,6 +38,31 @@ import TugAPIMachinery
         #expect(candidate.victims.map(\.name) == ["low-b"])
     }
 
+    /// Victims whose deletion was just asked for are marked in both of the scheduler's tables (the pods by UID and
+    /// their node's): they are never chosen again, and the pod they make room for waits for them.
+    @Test func victimsMarkedDeletingAreNotChosenAgain() {
+        var cluster = Build.cluster(nodes: [Build.node("n", cpu: "2")],
+                                    pods: [Build.pod("low-a", cpu: "800m", node: "n", priority: 10), Build.pod("low-b", cpu: "800m", node: "n", priority: 5)])
+        let victim = PodInfo(Build.pod("low-b", cpu: "800m", node: "n", priority: 5))
+        cluster.markDeleting([victim.uid])
+        #expect(cluster.placed[victim.uid]?.pod.deleting == true)
+        #expect(cluster.node("n")?.pods.values.filter(\.deleting).map(\.name) == ["low-b"])
+        let vip = PodInfo(Build.pod("vip", cpu: "1", priority: 1000))
+        var random = FixedRandom()
+        let outcome = algorithm.schedule(vip, cluster: cluster, start: 0, random: &random)
+        guard case .preempt(let candidate) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+            Issue.record("expected a preemption candidate")
+            return
+        }
+        #expect(candidate.victims.map(\.name) == ["low-a"])
+        cluster.nominate(vip, node: "n")
+        guard case .notHelpful(let why) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+            Issue.record("expected the nominated pod to wait for low-b")
+            return
+        }
+        #expect(why == "not eligible due to a terminating pod on the nominated node.")
+    }
+
     @Test func preemptionIsNotHelpfulAgainstTaintsOrEqualPriority() {
         let cluster = Build.cluster(nodes: [Build.node("n", cpu: "1")], pods: [Build.pod("peer", cpu: "1", node: "n", priority: 100)])
         let pod = PodInfo(Build.pod("p", cpu: "1", priority: 100))
