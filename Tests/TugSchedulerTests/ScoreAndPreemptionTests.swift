@@ -6,6 +6,13 @@ import TugAPIMachinery
 @Suite struct ScoreAndPreemptionTests {
     let algorithm = SchedulingAlgorithm()
 
+    /// Schedules `pod` and, as the scheduler does for a pod that fits nowhere, asks preemption for a way.
+    func preempt(_ pod: PodInfo, in cluster: ClusterState) -> (placed: String?, result: DefaultPreemption.Result) {
+        var random = FixedRandom()
+        let outcome = algorithm.schedule(pod, cluster: cluster, start: 0, random: &random)
+        return (outcome.node, DefaultPreemption().preempt(pod, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state))
+    }
+
     @Test func leastAllocatedPrefersTheEmptierNode() {
         let cluster = Build.cluster(nodes: [Build.node("busy"), Build.node("idle")], pods: [Build.pod("x", cpu: "3", memory: "6Gi", node: "busy")])
         #expect(algorithm.place(Build.pod("p", cpu: "100m"), in: cluster).node == "idle")
@@ -26,11 +33,9 @@ import TugAPIMachinery
     @Test func preemptionEvictsTheFewestLeastImportantPods() {
         let cluster = Build.cluster(nodes: [Build.node("n", cpu: "2")],
                                     pods: [Build.pod("low-a", cpu: "800m", node: "n", priority: 10), Build.pod("low-b", cpu: "800m", node: "n", priority: 5)])
-        let vip = PodInfo(Build.pod("vip", cpu: "1", priority: 1000))
-        var random = FixedRandom()
-        let outcome = algorithm.schedule(vip, cluster: cluster, start: 0, random: &random)
-        #expect(outcome.node == nil)
-        guard case .preempt(let candidate) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+        let (placed, result) = preempt(PodInfo(Build.pod("vip", cpu: "1", priority: 1000)), in: cluster)
+        #expect(placed == nil)
+        guard case .preempt(let candidate) = result else {
             Issue.record("expected a preemption candidate")
             return
         }
@@ -48,15 +53,13 @@ import TugAPIMachinery
         #expect(cluster.placed[victim.uid]?.pod.deleting == true)
         #expect(cluster.node("n")?.pods.values.filter(\.deleting).map(\.name) == ["low-b"])
         let vip = PodInfo(Build.pod("vip", cpu: "1", priority: 1000))
-        var random = FixedRandom()
-        let outcome = algorithm.schedule(vip, cluster: cluster, start: 0, random: &random)
-        guard case .preempt(let candidate) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+        guard case .preempt(let candidate) = preempt(vip, in: cluster).result else {
             Issue.record("expected a preemption candidate")
             return
         }
         #expect(candidate.victims.map(\.name) == ["low-a"])
         cluster.nominate(vip, node: "n")
-        guard case .notHelpful(let why) = DefaultPreemption().preempt(vip, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+        guard case .notHelpful(let why) = preempt(vip, in: cluster).result else {
             Issue.record("expected the nominated pod to wait for low-b")
             return
         }
@@ -65,10 +68,7 @@ import TugAPIMachinery
 
     @Test func preemptionIsNotHelpfulAgainstTaintsOrEqualPriority() {
         let cluster = Build.cluster(nodes: [Build.node("n", cpu: "1")], pods: [Build.pod("peer", cpu: "1", node: "n", priority: 100)])
-        let pod = PodInfo(Build.pod("p", cpu: "1", priority: 100))
-        var random = FixedRandom()
-        let outcome = algorithm.schedule(pod, cluster: cluster, start: 0, random: &random)
-        guard case .notHelpful(let why) = DefaultPreemption().preempt(pod, cluster: cluster, failures: outcome.failures, algorithm: algorithm, state: outcome.state) else {
+        guard case .notHelpful(let why) = preempt(PodInfo(Build.pod("p", cpu: "1", priority: 100)), in: cluster).result else {
             Issue.record("expected no candidate")
             return
         }
