@@ -31,13 +31,21 @@ public struct StringPairs: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         return lo < keys.count && keys[lo] == key ? values[lo] : nil
     }
 
-    /// Key sets seen, each kept once. Bounded: past `sharedCapacity` sets, further ones are kept per map, so
-    /// arbitrary label keys cannot grow it without bound.
+    /// Key sets seen, each kept once, for as long as the process runs. Bounded in count and in size: past
+    /// `sharedCapacity` sets, and for a set of more than `sharedKeyLimit` keys or `sharedByteLimit` bytes of keys,
+    /// keys are kept per map, so objects with many or long label keys (created and deleted) cannot pin memory here.
     static let sharedCapacity = 4096
+    static let sharedKeyLimit = 24
+    static let sharedByteLimit = 768
     private static let keySets = Mutex<Set<[String]>>([])
 
+    /// Whether a key set is small enough to be kept in the shared table.
+    static func shareable(_ keys: [String]) -> Bool {
+        !keys.isEmpty && keys.count <= sharedKeyLimit && keys.reduce(0, { $0 + $1.utf8.count }) <= sharedByteLimit
+    }
+
     private static func shared(_ keys: [String]) -> [String] {
-        guard !keys.isEmpty else { return [] }
+        guard shareable(keys) else { return keys }
         return keySets.withLock { sets in
             if let existing = sets.firstIndex(of: keys) { return sets[existing] }
             if sets.count < sharedCapacity { sets.insert(keys) }

@@ -1,5 +1,5 @@
 import Testing
-import TugStorage
+@testable import TugStorage
 
 @Suite struct StringPairsTests {
     @Test func readsLikeTheDictionaryItWasBuiltFrom() {
@@ -31,5 +31,19 @@ import TugStorage
             #expect(map["app"] == "x")
             #expect(map == StringPairs(["app": "x", "key-\(i)": "value-\(i)"]))
         }
+    }
+
+    /// Key sets too large to share (many keys, or long ones) are kept per map, never in the process-wide table:
+    /// objects with such labels, created and deleted, leave nothing behind. They read the same.
+    @Test func largeKeySetsAreNotShared() {
+        let podFields = ["metadata.name", "metadata.namespace", "spec.hostNetwork", "spec.nodeName", "spec.restartPolicy",
+                         "spec.schedulerName", "spec.serviceAccountName", "status.nominatedNodeName", "status.phase", "status.podIP"]
+        #expect(StringPairs.shareable(podFields))
+        let many = (0...StringPairs.sharedKeyLimit).map { "key-\($0)" }.sorted()
+        let long = [String(repeating: "k", count: StringPairs.sharedByteLimit + 1)]
+        #expect(!StringPairs.shareable(many) && !StringPairs.shareable(long) && !StringPairs.shareable([]))
+        let manyPairs = StringPairs(Dictionary(uniqueKeysWithValues: many.map { ($0, "v-" + $0) }))
+        #expect(manyPairs["key-7"] == "v-key-7" && manyPairs.count == many.count)
+        #expect(StringPairs([long[0]: "v"])[long[0]] == "v")
     }
 }
