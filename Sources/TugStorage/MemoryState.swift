@@ -225,11 +225,9 @@ public final class MemoryState: Sendable {
                         let rev = revision + 1
                         // `old.key`: every version shares the first one's key string (the caller builds a new one per
                         // request; kept per version, a pod's three writes held three copies of its key, 44 MB at
-                        // 150,000 pods). Labels unchanged by the write keep their storage too.
-                        var kept = attributes
-                        if kept.labels == old.attributes.labels { kept.labels = old.attributes.labels }
+                        // 150,000 pods).
                         let object = StoredObject(key: old.key, revision: rev, createRevision: old.createRevision, value: try encode(rev),
-                                                  attributes: kept)
+                                                  attributes: attributes)
                         revision = rev
                         overlay[key] = object
                         return .success(PreparedWrite(event: StorageEvent(type: .modified, object: object, previous: old), previousRevision: old.revision))
