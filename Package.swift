@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Dependency direction (arrows point at dependencies, no cycles):
+//   TugAPIMachinery ← TugAuth ← TugRegistry
 //   TugAPIMachinery ← TugAPI ← TugStorage ← TugStorageSQLite ← TugRegistry ← TugAPIServer ← TugCLI ← tug
 //   TugAPIMachinery ← TugClient ← TugCLI
 // See ../shared/design/architecture.md and style.md.
@@ -44,6 +45,12 @@ let package = Package(
         ),
         .target(
             name: "TugAPI",
+            dependencies: ["TugAPIMachinery"],
+            swiftSettings: strict
+        ),
+        // Authorization (the privileged group, RBAC, access reviews' rule resolution) and the identities it works on.
+        .target(
+            name: "TugAuth",
             dependencies: ["TugAPIMachinery"],
             swiftSettings: strict
         ),
@@ -107,7 +114,7 @@ let package = Package(
         .target(
             name: "TugControllers",
             dependencies: [
-                "TugAPI", "TugAPIMachinery", "TugClient", "TugControllerRuntime",
+                "TugAPI", "TugAPIMachinery", "TugAuth", "TugClient", "TugControllerRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -184,7 +191,7 @@ let package = Package(
         .target(
             name: "TugRegistry",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -193,7 +200,7 @@ let package = Package(
         .target(
             name: "TugAPIServer",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugRegistry", "TugClient",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugRegistry", "TugClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -229,7 +236,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -243,12 +250,13 @@ let package = Package(
 
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
+        .testTarget(name: "TugAuthTests", dependencies: ["TugAuth", "TugAPIMachinery"]),
         .testTarget(name: "TugNodeAgentTests", dependencies: ["TugNodeAgent", "TugRuntime", "TugAPIMachinery", "TugOS",
                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugCNITests", dependencies: ["TugCNI", "TugOS", "TugAPIMachinery"]),
         // What several test targets share (awaiting a condition with a deadline); not part of `tug`.
         .target(name: "TugTestSupport", path: "Tests/TugTestSupport", swiftSettings: strict),
-        .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery", "TugAPI", "TugAPIServer",
+        .testTarget(name: "TugControllersTests", dependencies: ["TugControllers", "TugControllerRuntime", "TugAPIMachinery", "TugAPI", "TugAPIServer", "TugAuth",
                                                               "TugRegistry", "TugStorage", "TugClient", "TugTestSupport",
                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugControllerRuntimeTests", dependencies: ["TugControllerRuntime", "TugAPIMachinery", "TugClient"]),
@@ -266,7 +274,7 @@ let package = Package(
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),
         .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugTestSupport"]),
+        .testTarget(name: "TugRegistryTests", dependencies: ["TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugAuth", "TugTestSupport"]),
         .testTarget(
             name: "TugSimTests",
             dependencies: ["TugSim", "TugClient", "TugControllerRuntime", "TugAPIMachinery"]
@@ -274,7 +282,7 @@ let package = Package(
         .testTarget(
             name: "TugAPIServerTests",
             dependencies: [
-                "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugClient", "TugTestSupport",
+                "TugAPIServer", "TugRegistry", "TugStorage", "TugAPI", "TugAPIMachinery", "TugAuth", "TugClient", "TugTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
             ]

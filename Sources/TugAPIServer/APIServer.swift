@@ -11,6 +11,7 @@ import NIOCore
 import NIOSSL
 import TugAPI
 import TugAPIMachinery
+public import TugAuth
 public import TugRegistry
 
 /// The request context: Hummingbird's core storage plus the authenticated user.
@@ -83,7 +84,8 @@ public final class APIServer: Sendable {
     /// Watches, followed logs and exec/attach relays, ended together at shutdown.
     let openStreams = OpenStreams()
     /// The in-process components' own identities (`token(for:)`).
-    public let components = ComponentTokens([.kubeScheduler, .kubeControllerManager])
+    public let components = ComponentTokens([.kubeScheduler, .kubeControllerManager, .kubeProxy]
+                                            + ControllerPolicy.controllers.map(ControllerPolicy.user))
     let requestMetrics = RequestMetrics()
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
@@ -173,7 +175,7 @@ public final class APIServer: Sendable {
         do {
             var context = context
             if !Self.publicPaths.contains(path) {
-                context.user = try authenticate(request)
+                context.user = try impersonate(request.headers, as: try authenticate(request))
             }
             let user = context.user ?? .anonymous
             var flow: FlowRelease?
@@ -192,9 +194,10 @@ public final class APIServer: Sendable {
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
             defer { if !watch { flow?.release() } }
+            if context.user != nil { try authorize(method: request.method, path: path, query: query, user: user) }
             if let (i, d) = resource {
                 response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
-                                                    flow: watch ? flow : nil)
+                                                    flow: watch ? flow : nil, user: context.user)
             } else {
                 response = try await handleNonResource(request, path: path, query: query, user: user)
             }
@@ -211,8 +214,8 @@ public final class APIServer: Sendable {
 
     static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/", "/cacerts"]
 
-    /// The user behind the bearer token: the cluster admin, or a service account whose token this server signed and
-    /// that still exists. Every authenticated user may do everything until authorization (RBAC) arrives.
+    /// The user behind the bearer token: the cluster admin, a component of this process, a node, or a service
+    /// account whose token this server signed for the API's audience and that still exists.
     func authenticate(_ request: Request) throws(StatusError) -> UserInfo {
         try authenticate(authorization: request.headers[.authorization])
     }
@@ -225,11 +228,20 @@ public final class APIServer: Sendable {
         if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return .admin }
         if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .node }
         if let component = components.user(for: token) { return component }
+        guard let (user, _) = authenticateToken(token, audiences: [ServiceAccountTokens.issuer]) else { throw .unauthorized() }
+        return user
+    }
+
+    /// The service account a token this server signed belongs to, when the account still exists and the token is
+    /// for one of `audiences`; with the audiences it matched.
+    func authenticateToken(_ token: String, audiences: [String]) -> (UserInfo, [String])? {
         guard let claims = tokens.verify(token, now: store.now),
               let sa = store.scheme.resource(group: "", version: "v1", resource: "serviceaccounts"),
               let account = try? store.getObject(sa, namespace: claims.namespace, name: claims.name), account.uid == claims.uid
-        else { throw .unauthorized() }
-        return .serviceAccount(namespace: claims.namespace, name: claims.name)
+        else { return nil }
+        let matched = audiences.filter(claims.audiences.contains)
+        guard !matched.isEmpty else { return nil }
+        return (.serviceAccount(namespace: claims.namespace, name: claims.name, uid: claims.uid), matched)
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
@@ -325,7 +337,10 @@ public final class APIServer: Sendable {
             }
         }
         if request.method == .post, parts.count == 4, parts[0] == "apis" {
-            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[3], user: user)
+            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[3], namespace: nil, user: user)
+        }
+        if request.method == .post, parts.count == 6, parts[0] == "apis", parts[3] == "namespaces" {
+            return try await handleReview(request, group: parts[1], version: parts[2], resource: parts[5], namespace: parts[4], user: user)
         }
         throw StatusError.notFoundPath()
     }
@@ -339,34 +354,6 @@ public final class APIServer: Sendable {
     static let version: JSONValue = [
         "major": "1", "minor": "32", "gitVersion": "v1.32.4+tug", "gitCommit": "tugboat", "gitTreeState": "clean",
         "buildDate": "2026-11-22T00:00:00Z", "goVersion": "swift6", "compiler": "swiftc", "platform": "linux/amd64",
-    ]
-
-    /// Access reviews: the admin may do everything; there is one user.
-    func handleReview(_ request: Request, group: String, version: String, resource: String, user: UserInfo) async throws -> Response {
-        guard let review = Discovery.reviewGroups.first(where: { $0.group == group && $0.version == version && $0.resource == resource }),
-              let schema = SideKinds.schema(kind: review.kind) else { throw StatusError.notFoundPath() }
-        var req = request
-        let body = try await collect(&req)
-        let contentType = request.headers[.contentType] ?? ""
-        var object: JSONValue = .emptyObject
-        if !body.isEmpty {
-            let target = BodyDecoding.Target(kind: review.kind, apiVersions: ["\(group)/\(version)"], schema: schema)
-            object = try BodyDecoding.decode(body, contentType: contentType, target: target, validation: .ignore).object
-        }
-        object.kind = review.kind
-        object.apiVersion = "\(group)/\(version)"
-        object["status"] = Self.reviewStatus[review.kind] ?? .emptyObject
-        if review.kind == "SelfSubjectReview" {
-            object["status"] = ["userInfo": ["username": .string(user.name), "groups": .array(user.groups.map(JSONValue.string))]]
-        }
-        return Responses.json(object, status: .created)
-    }
-
-    /// The answer to each access review kind for the single admin user: everything is allowed.
-    static let reviewStatus: JSONObject = [
-        "SelfSubjectAccessReview": ["allowed": true, "reason": "the cluster administrator may perform every action"],
-        "SelfSubjectRulesReview": ["resourceRules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]],
-                                   "nonResourceRules": [["verbs": ["*"], "nonResourceURLs": ["*"]]], "incomplete": false],
     ]
 
     func collect(_ request: inout Request) async throws -> [UInt8] {

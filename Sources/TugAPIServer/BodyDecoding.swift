@@ -124,6 +124,9 @@ enum SideKinds {
         "SelfSubjectAccessReview": ClusterSchemas.selfSubjectAccessReview,
         "SelfSubjectRulesReview": ClusterSchemas.selfSubjectRulesReview,
         "SelfSubjectReview": ClusterSchemas.selfSubjectReview,
+        "SubjectAccessReview": ReviewSchemas.subjectAccessReview,
+        "LocalSubjectAccessReview": ReviewSchemas.localSubjectAccessReview,
+        "TokenReview": ReviewSchemas.tokenReview,
         "Scale": AppsSchemas.scale,
         "Binding": PodSchemas.binding,
     ]

@@ -1,3 +1,5 @@
+import TugAuth
+
 /// Identities for the control-plane components that run in this process (the scheduler, the controllers): each
 /// calls the API server with a token of its own, made at start-up and never written anywhere, so the server knows
 /// which component a request comes from. API Priority and Fairness then classifies them as upstream does
@@ -17,11 +19,4 @@ public struct ComponentTokens: Sendable {
     func user(for token: String) -> UserInfo? {
         entries.first { APIServer.constantTimeEquals(token, $0.token) }?.user
     }
-}
-
-extension UserInfo {
-    /// The scheduler's identity, as kube-scheduler's.
-    public static let kubeScheduler = UserInfo(name: "system:kube-scheduler", groups: ["system:authenticated"])
-    /// The controllers' identity, as kube-controller-manager's.
-    public static let kubeControllerManager = UserInfo(name: "system:kube-controller-manager", groups: ["system:authenticated"])
 }

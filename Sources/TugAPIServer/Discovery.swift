@@ -7,10 +7,13 @@ struct Discovery {
     let serverAddress: String
 
     /// Non-stored endpoints advertised in discovery (reviews).
-    static let reviewGroups: [(group: String, version: String, resource: String, kind: String)] = [
-        ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
-        ("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
-        ("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview"),
+    static let reviewGroups: [(group: String, version: String, resource: String, kind: String, namespaced: Bool)] = [
+        ("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+        ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+        ("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+        ("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false),
+        ("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false),
+        ("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false),
     ]
 
     var groupVersions: [(group: String, version: String)] {
@@ -55,7 +58,7 @@ struct Discovery {
             }
         }
         for r in Self.reviewGroups where r.group == group && r.version == version {
-            resources.append(["name": .string(r.resource), "singularName": .string(r.kind.lowercased()), "namespaced": false,
+            resources.append(["name": .string(r.resource), "singularName": .string(r.kind.lowercased()), "namespaced": .bool(r.namespaced),
                               "kind": .string(r.kind), "verbs": ["create"]])
         }
         guard !resources.isEmpty else { return nil }
@@ -90,7 +93,7 @@ struct Discovery {
                 }
                 for r in Self.reviewGroups where r.group == g && r.version == v {
                     resources.append(["resource": .string(r.resource), "responseKind": ["group": .string(g), "version": .string(v), "kind": .string(r.kind)],
-                                      "scope": "Cluster", "singularResource": .string(r.kind.lowercased()), "verbs": ["create"]])
+                                      "scope": r.namespaced ? "Namespaced" : "Cluster", "singularResource": .string(r.kind.lowercased()), "verbs": ["create"]])
                 }
                 return ["version": .string(v), "freshness": "Current", "resources": .array(resources)]
             }

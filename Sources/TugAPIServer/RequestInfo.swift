@@ -10,6 +10,8 @@ struct RequestInfo: Sendable, Hashable {
     var name: String?
     var subresource: String?
 
+    static let namespaceSubresources: Set<String> = ["status", "finalize"]
+
     /// Nil when the path is not a resource path (discovery, health, …).
     static func parse(_ path: String) -> RequestInfo? {
         var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -27,7 +29,9 @@ struct RequestInfo: Sendable, Hashable {
         } else {
             return nil
         }
-        if parts.first == "namespaces", parts.count >= 3 {
+        // `namespaces/{ns}/status` and `namespaces/{ns}/finalize` are subresources of the namespace itself; any other
+        // step after a namespace's name is a resource in it.
+        if parts.first == "namespaces", parts.count >= 3, !Self.namespaceSubresources.contains(parts[2]) {
             info.namespace = parts[1]
             parts.removeFirst(2)
         }

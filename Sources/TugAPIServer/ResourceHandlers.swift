@@ -4,12 +4,13 @@ import HTTPTypes
 import NIOCore
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 import TugRegistry
 import TugStorage
 
 extension APIServer {
     func handleResource(_ request: Request, info: RequestInfo, definition: ResourceDefinition, query: QueryParameters,
-                        connection: (any Channel)? = nil, flow: FlowRelease? = nil) async throws -> Response {
+                        connection: (any Channel)? = nil, flow: FlowRelease? = nil, user: UserInfo? = nil) async throws -> Response {
         let storage = store.scheme.storageDefinition(for: definition)
         let namespace = info.namespace ?? ""
         if definition.namespaced, info.name != nil, info.namespace == nil {
@@ -18,7 +19,7 @@ extension APIServer {
         if !definition.namespaced, info.namespace != nil { throw StatusError.notFoundPath() }
         if let sub = info.subresource {
             guard definition.subresource(sub) != nil, let name = info.name else { throw StatusError.notFoundPath() }
-            return try await handleSubresource(request, sub: sub, name: name, namespace: namespace, definition: definition, query: query)
+            return try await handleSubresource(request, sub: sub, name: name, namespace: namespace, definition: definition, query: query, user: user)
         }
         let view = ObjectView(definition: definition, storage: storage)
         switch (request.method, info.name) {
@@ -29,11 +30,11 @@ extension APIServer {
             let object = view.present(try store.getObject(storage, namespace: namespace, name: name))
             return render(request, view: view, objects: [object], single: true, query: query)
         case (.post, nil):
-            return try await create(request, view: view, namespace: namespace, query: query)
+            return try await create(request, view: view, namespace: namespace, query: query, user: user)
         case (.put, let name?):
-            return try await update(request, view: view, namespace: namespace, name: name, query: query, target: .main)
+            return try await update(request, view: view, namespace: namespace, name: name, query: query, target: .main, user: user)
         case (.patch, let name?):
-            return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .main)
+            return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .main, user: user)
         case (.delete, let name?):
             return try await delete(request, view: view, namespace: namespace, name: name, query: query)
         case (.delete, nil):
@@ -126,22 +127,25 @@ extension APIServer {
         return decoded
     }
 
-    func create(_ request: Request, view: ObjectView, namespace: String, query: QueryParameters) async throws -> Response {
+    func create(_ request: Request, view: ObjectView, namespace: String, query: QueryParameters, user: UserInfo?) async throws -> Response {
         let decoded = try await decodeBody(request, view: view, query: query)
-        let created = try await store.create(view.storage, namespace: namespace, object: decoded.object, dryRun: try dryRun(query))
+        let created = try await store.create(view.storage, namespace: namespace, object: decoded.object, dryRun: try dryRun(query), user: user)
         return render(request, view: view, objects: [view.present(created)], single: true, query: query, status: .created, warnings: decoded.warnings)
     }
 
-    func update(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters, target: ObjectStore.UpdateTarget) async throws -> Response {
+    func update(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters, target: ObjectStore.UpdateTarget,
+                user: UserInfo?) async throws -> Response {
         let decoded = try await decodeBody(request, view: view, query: query)
         if !decoded.object.name.isEmpty, decoded.object.name != name {
             throw StatusError.badRequest("the name of the object (\(decoded.object.name)) does not match the name on the URL (\(name))")
         }
-        let updated = try await store.update(view.storage, namespace: namespace, name: name, object: decoded.object, target: target, dryRun: try dryRun(query))
+        let updated = try await store.update(view.storage, namespace: namespace, name: name, object: decoded.object, target: target, dryRun: try dryRun(query),
+                                             user: user)
         return render(request, view: view, objects: [view.present(updated)], single: true, query: query, warnings: decoded.warnings)
     }
 
-    func patch(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters, target: ObjectStore.UpdateTarget) async throws -> Response {
+    func patch(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters, target: ObjectStore.UpdateTarget,
+               user: UserInfo?) async throws -> Response {
         let contentType = request.headers[.contentType] ?? ""
         guard let type = PatchType(contentType: contentType) else { throw StatusError.unsupportedMediaType(contentType) }
         if type == .apply, (query["fieldManager"] ?? "").isEmpty {
@@ -152,7 +156,8 @@ extension APIServer {
         let body = try await collect(&req)
         if view.converts { throw StatusError.unsupportedMediaType("\(contentType) for \(view.definition.groupVersion) \(view.definition.kind)") }
         let (result, created) = try await store.patch(view.storage, namespace: namespace, name: name, type: type, body: body, target: target,
-                                                      fieldManager: query["fieldManager"] ?? "", force: query.bool("force"), dryRun: try dryRun(query))
+                                                      fieldManager: query["fieldManager"] ?? "", force: query.bool("force"), dryRun: try dryRun(query),
+                                                      user: user)
         return render(request, view: view, objects: [view.present(result)], single: true, query: query, status: created ? .created : .ok)
     }
 

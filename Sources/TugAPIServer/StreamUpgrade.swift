@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import TugAPIMachinery
+import TugAuth
 
 extension APIServer {
     /// The remote-command subprotocols, newest first; kubectl offers v5 only, the Python client v5 and v4.
@@ -17,12 +18,14 @@ extension APIServer {
     /// which answers with the right Status.
     func streamUpgrade(_ head: HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let uri = URI(head.path ?? "")
+        let query = QueryParameters(uri.query ?? "")
+        // Authenticated, impersonated and authorized as over plain HTTP (`get` and `create` on the subresource).
         guard let info = RequestInfo.parse(uri.path), info.group.isEmpty, info.resource == "pods", let name = info.name,
               let namespace = info.namespace, let sub = info.subresource, sub == "exec" || sub == "attach",
-              (try? authenticate(authorization: head.headerFields[.authorization])) != nil,
+              let user = try? impersonate(head.headerFields, as: try authenticate(authorization: head.headerFields[.authorization])),
+              (try? authorize(method: head.method, path: uri.path, query: query, user: user)) != nil,
               let pods = store.scheme.resource(group: "", version: "v1", resource: "pods"),
               let pod = try? store.getObject(pods, namespace: namespace, name: name) else { return .dontUpgrade }
-        let query = QueryParameters(uri.query ?? "")
         let offered = (head.headerFields[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let chosen = Self.streamProtocols.first(where: offered.contains),
               let container = try? Self.container(of: pod, requested: query["container"]), let node = try? nodeOf(pod),

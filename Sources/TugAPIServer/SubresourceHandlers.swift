@@ -2,22 +2,23 @@ import Foundation
 import Hummingbird
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 import TugRegistry
 import TugStorage
 
 extension APIServer {
     func handleSubresource(_ request: Request, sub: String, name: String, namespace: String, definition d: ResourceDefinition,
-                           query: QueryParameters) async throws -> Response {
+                           query: QueryParameters, user: UserInfo?) async throws -> Response {
         let view = ObjectView(definition: d, storage: store.scheme.storageDefinition(for: d))
         switch (sub, request.method) {
         case ("status", .get):
             return render(request, view: view, objects: [try store.getObject(d, namespace: namespace, name: name)], single: true, query: query)
         case ("status", .put):
-            return try await update(request, view: view, namespace: namespace, name: name, query: query, target: .status)
+            return try await update(request, view: view, namespace: namespace, name: name, query: query, target: .status, user: user)
         case ("status", .patch):
-            return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .status)
+            return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .status, user: user)
         case ("scale", .get), ("scale", .put), ("scale", .patch):
-            return try await scale(request, definition: d, namespace: namespace, name: name, query: query)
+            return try await scale(request, definition: d, namespace: namespace, name: name, query: query, user: user)
         case ("binding", .post):
             return try await bind(request, definition: d, namespace: namespace, name: name, query: query)
         case ("token", .post):
@@ -47,7 +48,8 @@ extension APIServer {
     }
 
     /// `autoscaling/v1 Scale` over `spec.replicas` of the parent.
-    func scale(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters) async throws -> Response {
+    func scale(_ request: Request, definition d: ResourceDefinition, namespace: String, name: String, query: QueryParameters,
+               user: UserInfo?) async throws -> Response {
         func scaleOf(_ object: JSONValue) -> JSONValue {
             let selector = (try? LabelSelector.from(object["spec"]["selector"]).description) ?? ""
             return ["kind": "Scale", "apiVersion": "autoscaling/v1",
@@ -79,7 +81,7 @@ extension APIServer {
             updated["spec"]["replicas"] = .int(replicas)
             let result: JSONValue
             do {
-                result = try await store.update(d, namespace: namespace, name: name, object: updated, dryRun: dry)
+                result = try await store.update(d, namespace: namespace, name: name, object: updated, dryRun: dry, user: user)
             } catch {
                 if error.reason == .conflict, attempt < 5, desired.resourceVersion.isEmpty { continue }
                 throw error

@@ -8,6 +8,7 @@ import Synchronization
 import TugAPI
 import TugAPIMachinery
 import TugAPIServer
+import TugAuth
 import TugClient
 import TugControllerRuntime
 import TugControllers
@@ -141,7 +142,7 @@ struct ServerCommand: TugSubcommand {
         }
         // Already logged one by one; counted for /metrics, listed by `tug doctor --data-dir`.
         Gauge(label: "tug_storage_corrupt_records").record(backend.corruptRecords.count)
-        let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork)
+        let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork, authorization: ClusterAuthorization())
 
         let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
         let host = bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress
@@ -157,6 +158,7 @@ struct ServerCommand: TugSubcommand {
             throw CommandFailure("cluster DNS cannot listen on \(advertise):\(clusterDnsPort) (UDP and TCP): \(error); choose another --cluster-dns-port")
         }
         let bootstrapped = ReadinessFlag()
+        let policyReady = Gate()
         var apiConfiguration = APIServer.Configuration(bindAddress: bindAddress, port: httpsPort, credentials: credentials)
         apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
         apiConfiguration.maxRequestsInflight = maxRequestsInflight
@@ -193,21 +195,27 @@ struct ServerCommand: TugSubcommand {
         let controllerClient = RESTClient(transport: inProcess, token: server.components.token(for: .kubeControllerManager), maxInFlight: 128)
         let schedulerClient = RESTClient(sharing: controllerClient, token: server.components.token(for: .kubeScheduler))
         // One watch per resource for the scheduler and all controllers.
-        let informers = InformerFactory(client: controllerClient, startAfter: listening, logger: Logger(label: "tug.informers"))
+        func controller(_ name: String) -> RESTClient {
+            RESTClient(sharing: controllerClient, token: server.components.token(for: ControllerPolicy.user(name)))
+        }
+        // Nothing is listed before the server listens and the RBAC policy is in place (StoreService), so no
+        // component starts with a 403.
+        let informers = InformerFactory(client: controllerClient, startAfter: [listening, policyReady], logger: Logger(label: "tug.informers"))
         var services: [any Service] = [
             informers,
             dns,
             ClusterDNS(resolver: resolver, informers: informers),
-            NodeLifecycleController(client: controllerClient, informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
+            NodeLifecycleController(client: controller(ControllerPolicy.node), informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
                                     gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period")),
-        ] + ControllerManager.services(client: controllerClient, informers: informers)
+        ] + ControllerManager.services(client: controller, informers: informers)
         let ingressEnabled = ingressHttpPort != 0 || ingressHttpsPort != 0
         if ingressEnabled {
             let identity = try AgentCertificate.selfSigned(hostname: "ingress.local")
             var ingress = IngressController.Configuration(address: advertise, defaultCertificatePEM: identity.certificatePEM, defaultKeyPEM: identity.keyPEM)
             ingress.httpPort = ingressHttpPort
             ingress.httpsPort = ingressHttpsPort
-            services.append(IngressController(configuration: ingress, client: controllerClient, informers: informers, logger: Logger(label: "tug.ingress")))
+            services.append(IngressController(configuration: ingress, client: controller(ControllerPolicy.ingress), informers: informers,
+                                              logger: Logger(label: "tug.ingress")))
         }
         if !disableScheduler {
             services.insert(Scheduler(client: schedulerClient, informers: informers, logger: Logger(label: "tug.scheduler")), at: 1)
@@ -228,7 +236,9 @@ struct ServerCommand: TugSubcommand {
         services = [informerService, ConcurrentServices(serviceName: "control loops", services: services, firstID: 1000)]
         let groupConfiguration = ServiceGroupConfiguration.tug([
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
-                         ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped),
+                         ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped,
+                         policyReady: policyReady),
+            RBACPolicyService(store: store),
             NamespaceLifecycle(store: store),
             EventTTL(store: store, ttl: eventTTL),
             server.flowcontrolConfigService(),
@@ -282,11 +292,14 @@ struct StoreService: Service {
     let dnsPort: Int
     let ingressController: String?
     let bootstrapped: ReadinessFlag
+    let policyReady: Gate
 
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await backend.run() }
             try await Bootstrap.ensure(store, apiServerAddress: apiAddress, apiServerPort: apiPort, clusterDNSPort: dnsPort, ingressController: ingressController)
+            try await RBACPolicyService.prepare(store)
+            policyReady.open()
             bootstrapped.set()
             // Serve until the group shuts down, then stop the writer (it fails anything still queued).
             try? await gracefulShutdown()

@@ -9,12 +9,12 @@ import Synchronization
 public final class InformerFactory: Service, Sendable {
     let client: RESTClient
     let logger: Logger
-    let startAfter: Gate?
+    let startAfter: [Gate]
     private let state = Mutex<(informers: [APIResource: Informer], added: AsyncStream<Informer>.Continuation?)>(([:], nil))
 
-    /// With `startAfter`, nothing is listed before the gate opens (in `tug server`: once the API server listens,
-    /// so no reflector starts in its retry back-off).
-    public init(client: RESTClient, startAfter: Gate? = nil, logger: Logger) {
+    /// With `startAfter`, nothing is listed before every gate opens (in `tug server`: once the API server listens
+    /// and its RBAC policy is in place, so no reflector starts in its retry back-off).
+    public init(client: RESTClient, startAfter: [Gate] = [], logger: Logger) {
         self.client = client
         self.startAfter = startAfter
         self.logger = logger
@@ -32,7 +32,7 @@ public final class InformerFactory: Service, Sendable {
     }
 
     public func run() async throws {
-        await startAfter?.wait()
+        for gate in startAfter { await gate.wait() }
         let (added, continuation) = AsyncStream<Informer>.makeStream()
         let initial = state.withLock { state in
             state.added = continuation

@@ -1,9 +1,12 @@
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// Admission that needs more than the object itself (shared ranges, other objects).
 protocol AdmissionPlugin: Sendable {
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError)
+    /// `user` is who asked (nil for the server's own writes, which no plugin second-guesses).
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition: ResourceDefinition, dryRun: Bool, old: JSONValue?,
+               user: UserInfo?) throws(StatusError)
     /// Gives back what `admit` took when the object goes away (or its create failed).
     func release(_ object: JSONValue)
 }
@@ -12,8 +15,13 @@ protocol AdmissionPlugin: Sendable {
 final class AdmissionHooks: Sendable {
     let plugins: [GroupResource: [any AdmissionPlugin]]
 
-    init(serviceNetwork: ServiceNetwork = .default) {
+    init(serviceNetwork: ServiceNetwork = .default, authorization: ClusterAuthorization) {
+        let escalation = RBACEscalationCheck(authorization: authorization)
         plugins = [
+            GroupResource(group: "rbac.authorization.k8s.io", resource: "roles"): [escalation],
+            GroupResource(group: "rbac.authorization.k8s.io", resource: "clusterroles"): [escalation],
+            GroupResource(group: "rbac.authorization.k8s.io", resource: "rolebindings"): [escalation],
+            GroupResource(group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"): [escalation],
             GroupResource(group: "", resource: "services"): [ServiceAllocator(network: serviceNetwork)],
             GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
             GroupResource(group: "networking.k8s.io", resource: "ingresses"): [DefaultIngressClass()],
@@ -32,9 +40,10 @@ final class AdmissionHooks: Sendable {
         }
     }
 
-    func allocate(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue? = nil) throws(StatusError) {
+    func allocate(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue? = nil,
+                  user: UserInfo?) throws(StatusError) {
         for plugin in plugins[d.groupResource] ?? [] {
-            try plugin.admit(store, &object, definition: d, dryRun: dryRun, old: old)
+            try plugin.admit(store, &object, definition: d, dryRun: dryRun, old: old, user: user)
         }
     }
 

@@ -1,5 +1,6 @@
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// The DefaultIngressClass admission plugin: a new Ingress without `ingressClassName` gets the class annotated
 /// `ingressclass.kubernetes.io/is-default-class: "true"` (the newest, when several are), unless it still uses the
@@ -7,7 +8,7 @@ import TugAPIMachinery
 struct DefaultIngressClass: AdmissionPlugin {
     static let defaultAnnotation = "ingressclass.kubernetes.io/is-default-class"
 
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?, user: UserInfo?) throws(StatusError) {
         guard old == nil, object["spec"]["ingressClassName"].stringValue == nil,
               object["metadata"]["annotations"]["kubernetes.io/ingress.class"].stringValue == nil,
               let classes = store.scheme.resource(group: "networking.k8s.io", version: "v1", resource: "ingressclasses") else { return }

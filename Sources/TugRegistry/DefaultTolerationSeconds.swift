@@ -1,5 +1,6 @@
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// The DefaultTolerationSeconds admission plugin: a new pod that does not say otherwise tolerates its node being
 /// not-ready or unreachable for 300 seconds, after which the taint eviction controller removes it (and its owner
@@ -8,7 +9,7 @@ struct DefaultTolerationSeconds: AdmissionPlugin {
     static let seconds: Int64 = 300
     static let keys = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
 
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?, user: UserInfo?) throws(StatusError) {
         guard old == nil, case .object = object["spec"] else { return }
         var tolerations = object["spec"]["tolerations"].arrayValue ?? []
         for key in Self.keys {

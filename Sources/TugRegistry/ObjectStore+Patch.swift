@@ -1,5 +1,6 @@
 public import TugAPI
 public import TugAPIMachinery
+public import TugAuth
 import TugStorage
 
 /// The four patch types of the PATCH verb.
@@ -22,7 +23,7 @@ extension ObjectStore {
     /// Server-side apply creates the object when it does not exist.
     public func patch(_ d: ResourceDefinition, namespace: String, name: String, type: PatchType, body: [UInt8],
                       target: UpdateTarget = .main, schema: TypeSchema? = nil, fieldManager: String = "",
-                      force: Bool = false, dryRun: Bool = false) async throws(StatusError) -> (JSONValue, created: Bool) {
+                      force: Bool = false, dryRun: Bool = false, user: UserInfo? = nil) async throws(StatusError) -> (JSONValue, created: Bool) {
         let patch = try Self.parsePatch(body, type: type)
         let schema = schema ?? d.schema
         for _ in 0..<8 {
@@ -34,7 +35,7 @@ extension ObjectStore {
                 if object.name.isEmpty { object.name = name }
                 guard object.name == name else { throw .badRequest("the name of the object (\(object.name)) does not match the name on the URL (\(name))") }
                 object["metadata"]["managedFields"] = FieldManager.created(object, manager: fieldManager, apiVersion: d.groupVersion, schema: schema, now: now)
-                return (try await create(d, namespace: namespace, object: object, dryRun: dryRun), true)
+                return (try await create(d, namespace: namespace, object: object, dryRun: dryRun, user: user), true)
             }
             let old = try decode(stored)
             var patched: JSONValue
@@ -68,7 +69,7 @@ extension ObjectStore {
             patched = normalized.value
             patched.resourceVersion = ""
             do {
-                return (try await write(d, old: old, oldRevision: stored.revision, new: patched, target: target, dryRun: dryRun), false)
+                return (try await write(d, old: old, oldRevision: stored.revision, new: patched, target: target, dryRun: dryRun, user: user), false)
             } catch let error where error.reason == .conflict && patch["metadata"]["resourceVersion"].isNull {
                 continue
             }

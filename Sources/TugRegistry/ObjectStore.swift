@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 public import TugAPI
 public import TugAPIMachinery
+public import TugAuth
 public import TugStorage
 
 /// The generic resource store behind every REST verb: strategy calls, metadata bookkeeping, CAS and Status errors.
@@ -13,13 +14,18 @@ public final class ObjectStore: Sendable {
     public let backend: any StorageBackend
     let hooks: AdmissionHooks
     public let serviceNetwork: ServiceNetwork
+    /// Who may do what: the API server authorizes every request with it, and RBAC writes are checked against it
+    /// for escalation.
+    public let authorization: ClusterAuthorization
     let clock: @Sendable () -> Date
 
-    public init(scheme: Scheme, backend: any StorageBackend, serviceNetwork: ServiceNetwork = .default, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(scheme: Scheme, backend: any StorageBackend, serviceNetwork: ServiceNetwork = .default,
+                authorization: ClusterAuthorization = ClusterAuthorization(), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.scheme = scheme
         self.backend = backend
         self.clock = clock
-        self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork)
+        self.authorization = authorization
+        self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork, authorization: authorization)
         self.serviceNetwork = serviceNetwork
     }
 
@@ -179,7 +185,8 @@ public final class ObjectStore: Sendable {
 
     // MARK: Create
 
-    public func create(_ d: ResourceDefinition, namespace: String, object input: JSONValue, dryRun: Bool = false) async throws(StatusError) -> JSONValue {
+    public func create(_ d: ResourceDefinition, namespace: String, object input: JSONValue, dryRun: Bool = false,
+                       user: UserInfo? = nil) async throws(StatusError) -> JSONValue {
         var object = input
         object.kind = d.kind
         object.apiVersion = d.groupVersion
@@ -211,7 +218,7 @@ public final class ObjectStore: Sendable {
         var errors = MetadataValidation.validate(object, definition: d)
         errors.append(contentsOf: d.strategy.validate(object))
         if !errors.isEmpty { throw .invalid(kind: d.kind, group: d.group, name: object.name, errors: errors) }
-        try hooks.allocate(self, &object, definition: d, dryRun: dryRun)
+        try hooks.allocate(self, &object, definition: d, dryRun: dryRun, user: user)
         if dryRun {
             if backend.get(key: StorageKeys.key(d, namespace: object.namespace, name: object.name)) != nil {
                 throw .alreadyExists(d.groupResource, name: object.name)
@@ -245,18 +252,18 @@ public final class ObjectStore: Sendable {
 
     /// Replaces an object (PUT). A non-empty `resourceVersion` in the body must match the stored one.
     public func update(_ d: ResourceDefinition, namespace: String, name: String, object input: JSONValue,
-                       target: UpdateTarget = .main, dryRun: Bool = false) async throws(StatusError) -> JSONValue {
+                       target: UpdateTarget = .main, dryRun: Bool = false, user: UserInfo? = nil) async throws(StatusError) -> JSONValue {
         let stored = try get(d, namespace: namespace, name: name)
         let old = try decode(stored)
         if !input.resourceVersion.isEmpty, input.resourceVersion != String(stored.revision) {
             throw .conflict(d.groupResource, name: name)
         }
-        return try await write(d, old: old, oldRevision: stored.revision, new: input, target: target, dryRun: dryRun)
+        return try await write(d, old: old, oldRevision: stored.revision, new: input, target: target, dryRun: dryRun, user: user)
     }
 
     /// The shared tail of update and patch: bookkeeping, strategy, validation, CAS write, finalizer completion.
     func write(_ d: ResourceDefinition, old: JSONValue, oldRevision: Int64, new input: JSONValue,
-               target: UpdateTarget, dryRun: Bool) async throws(StatusError) -> JSONValue {
+               target: UpdateTarget, dryRun: Bool, user: UserInfo?) async throws(StatusError) -> JSONValue {
         var object = input
         if !input.name.isEmpty, input.name != old.name {
             throw .badRequest("the name of the object (\(input.name)) does not match the name on the URL (\(old.name))")
@@ -285,7 +292,7 @@ public final class ObjectStore: Sendable {
         var errors = MetadataValidation.validate(object, definition: d)
         errors.append(contentsOf: d.strategy.validateUpdate(object, old: old))
         if !errors.isEmpty { throw .invalid(kind: d.kind, group: d.group, name: old.name, errors: errors) }
-        try hooks.allocate(self, &object, definition: d, dryRun: dryRun, old: old)
+        try hooks.allocate(self, &object, definition: d, dryRun: dryRun, old: old, user: user)
         let key = StorageKeys.key(d, namespace: old.namespace, name: old.name)
         object.resourceVersion = ""
         var comparable = old

@@ -1,11 +1,12 @@
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// The Priority admission plugin, on pod creation: `priorityClassName` becomes `spec.priority` and
 /// `spec.preemptionPolicy` from that PriorityClass (403 when it does not exist); without a name the global default
 /// class applies, or priority 0.
 struct PriorityAdmission: AdmissionPlugin {
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?, user: UserInfo?) throws(StatusError) {
         guard old == nil, case .object = object["spec"],
               let pcs = store.scheme.resource(group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses") else { return }
         var value: Int64 = 0

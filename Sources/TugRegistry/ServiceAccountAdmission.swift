@@ -1,5 +1,6 @@
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// The ServiceAccount admission plugin, on pod creation: `serviceAccountName` defaults to `default`, and unless
 /// automounting is turned off (by the pod, or by its ServiceAccount) every container gets the account's credentials
@@ -8,7 +9,7 @@ import TugAPIMachinery
 struct ServiceAccountAdmission: AdmissionPlugin {
     static let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
 
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?, user: UserInfo?) throws(StatusError) {
         guard old == nil, case .object = object["spec"] else { return }
         let account = object["spec"]["serviceAccountName"].stringValue ?? object["spec"]["serviceAccount"].stringValue ?? "default"
         object["spec"]["serviceAccountName"] = .string(account)

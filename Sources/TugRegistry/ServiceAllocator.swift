@@ -1,6 +1,7 @@
 import Synchronization
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 
 /// Allocation of Service cluster IPs (from the service network, 10.43.0.0/16 by default, as k3s) and node ports
 /// (30000–32767), seeded from stored services.
@@ -17,7 +18,7 @@ final class ServiceAllocator: AdmissionPlugin {
 
     init(network: ServiceNetwork = .default) { self.network = network }
 
-    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?) throws(StatusError) {
+    func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?, user: UserInfo?) throws(StatusError) {
         load(store)
         let type = object["spec"]["type"].stringValue ?? "ClusterIP"
         if type == "ExternalName" { return }

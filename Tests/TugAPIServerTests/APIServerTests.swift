@@ -19,6 +19,7 @@ struct TestServer {
     static func run(_ body: @Sendable (any TestClientProtocol, APIServer) async throws -> Void) async throws {
         let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend())
         try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
+        try await RBACPolicyService.prepare(store)
         let credentials = ClusterCredentials(caPEM: "", servingCertificatePEM: "", servingKeyPEM: "", adminToken: token)
         let server = try APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 6443, credentials: credentials),
                                logger: .init(label: "test"))

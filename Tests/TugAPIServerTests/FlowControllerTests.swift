@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TugAPIMachinery
+import TugAuth
 @testable import TugAPIServer
 import TugTestSupport
 

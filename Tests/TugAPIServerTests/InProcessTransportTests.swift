@@ -12,6 +12,7 @@ import TugStorage
     static func server() async throws -> APIServer {
         let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend())
         try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
+        try await RBACPolicyService.prepare(store)
         let credentials = ClusterCredentials(caPEM: "", servingCertificatePEM: "", servingKeyPEM: "", adminToken: TestServer.token)
         return try APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 6443, credentials: credentials),
                              logger: .init(label: "test"))

@@ -19,6 +19,7 @@ enum TestCluster {
         let credentials = try ClusterCredentials.loadOrCreate(directory: directory, hosts: ["127.0.0.1"])
         let store = ObjectStore(scheme: .builtIn, backend: InMemoryBackend())
         try await Bootstrap.ensure(store, apiServerAddress: "127.0.0.1", apiServerPort: 6443)
+        try await RBACPolicyService.prepare(store)
         let server = try APIServer(store: store, configuration: .init(bindAddress: "127.0.0.1", port: 0, credentials: credentials),
                                    logger: Logger(label: "test.apiserver"))
         let port = Mutex<Int>(0)

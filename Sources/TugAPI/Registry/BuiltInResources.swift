@@ -131,5 +131,5 @@ extension Scheme {
         // events.k8s.io/v1, stored with core events
         ResourceDefinition(group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"],
                            schema: ClusterSchemas.eventsEvent, strategy: EventStrategy(), storageResource: GroupResource(group: "", resource: "events")),
-    ])
+    ] + RBACDefinitions.all)
 }

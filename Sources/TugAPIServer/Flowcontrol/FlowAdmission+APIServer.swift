@@ -3,6 +3,7 @@ import HTTPTypes
 import Synchronization
 import TugAPI
 import TugAPIMachinery
+import TugAuth
 import TugRegistry
 
 /// Returns a dispatched request's seats exactly once: when its handler is done, when a watch has sent its initial

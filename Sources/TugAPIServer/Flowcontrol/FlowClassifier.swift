@@ -1,4 +1,5 @@
 import TugAPIMachinery
+import TugAuth
 
 /// The attributes of a request that flow control classifies on.
 struct RequestDigest: Sendable {

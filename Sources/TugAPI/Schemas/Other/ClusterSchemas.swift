@@ -49,18 +49,29 @@ public enum ClusterSchemas {
         F("namespace", .string, 1), F("verb", .string, 2), F("group", .string, 3), F("version", .string, 4), F("resource", .string, 5),
         F("subresource", .string, 6), F("name", .string, 7), F("fieldSelector", .object(open), 8), F("labelSelector", .object(open), 9),
     ])
+    static let nonResourceAttributes = TypeSchema("io.k8s.api.authorization.v1.NonResourceAttributes", [F("path", .string, 1), F("verb", .string, 2)])
+    static let subjectAccessReviewStatus = TypeSchema("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", [
+        F("allowed", .bool, 1), F("reason", .string, 2), F("evaluationError", .string, 3), F("denied", .bool, 4),
+    ])
     public static let selfSubjectAccessReview = TypeSchema("io.k8s.api.authorization.v1.SelfSubjectAccessReview", top([
         F("spec", .object(TypeSchema("io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec", [
-            F("resourceAttributes", .object(resourceAttributes), 1),
-            F("nonResourceAttributes", .object(TypeSchema("io.k8s.api.authorization.v1.NonResourceAttributes", [F("path", .string, 1), F("verb", .string, 2)])), 2),
+            F("resourceAttributes", .object(resourceAttributes), 1, pointer: true),
+            F("nonResourceAttributes", .object(nonResourceAttributes), 2, pointer: true),
         ])), 2),
-        F("status", .object(TypeSchema("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", [
-            F("allowed", .bool, 1), F("reason", .string, 2), F("evaluationError", .string, 3), F("denied", .bool, 4),
-        ])), 3),
+        F("status", .object(subjectAccessReviewStatus), 3),
     ]))
     public static let selfSubjectRulesReview = TypeSchema("io.k8s.api.authorization.v1.SelfSubjectRulesReview", top([
         F("spec", .object(TypeSchema("io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec", [F("namespace", .string, 1)])), 2),
-        F("status", .object(open), 3),
+        F("status", .object(TypeSchema("io.k8s.api.authorization.v1.SubjectRulesReviewStatus", [
+            F("resourceRules", .array(.object(TypeSchema("io.k8s.api.authorization.v1.ResourceRule", [
+                F("verbs", .array(.string), 1), F("apiGroups", .array(.string), 2), F("resources", .array(.string), 3),
+                F("resourceNames", .array(.string), 4),
+            ]))), 1),
+            F("nonResourceRules", .array(.object(TypeSchema("io.k8s.api.authorization.v1.NonResourceRule", [
+                F("verbs", .array(.string), 1), F("nonResourceURLs", .array(.string), 2),
+            ]))), 2),
+            F("incomplete", .bool, 3), F("evaluationError", .string, 4),
+        ])), 3),
     ]))
     public static let tokenRequest = TypeSchema("io.k8s.api.authentication.v1.TokenRequest", top([
         F("spec", .object(TypeSchema("io.k8s.api.authentication.v1.TokenRequestSpec", [
@@ -73,12 +84,13 @@ public enum ClusterSchemas {
             F("token", .string, 1), F("expirationTimestamp", .time, 2),
         ])), 3),
     ]))
+    static let userInfo = TypeSchema("io.k8s.api.authentication.v1.UserInfo", [
+        // `extra` is map<string, ExtraValue{items}> in protobuf, which these tables do not model: JSON only.
+        F("username", .string, 1), F("uid", .string, 2), F("groups", .array(.string), 3), F("extra", .map(.array(.string))),
+    ])
     public static let selfSubjectReview = TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReview", top([
         F("status", .object(TypeSchema("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", [
-            F("userInfo", .object(TypeSchema("io.k8s.api.authentication.v1.UserInfo", [
-                // `extra` is map<string, ExtraValue{items}> in protobuf, which these tables do not model: JSON only.
-                F("username", .string, 1), F("uid", .string, 2), F("groups", .array(.string), 3), F("extra", .map(.array(.string))),
-            ])), 1),
+            F("userInfo", .object(userInfo), 1),
         ])), 2),
     ]))
 }
