@@ -208,6 +208,9 @@ public enum BootstrapPolicy {
         // the agents share one credential in `system:nodes`, which holds the node role as clusters before the Node
         // authorizer did.
         binding("system:tug:shared-node-credential", role: "system:node", subjects: [group("system:nodes")]),
+        // The service proxy a joined agent runs calls the API with the same credential (kube-proxy's own identity,
+        // system:kube-proxy, arrives with per-node certificates).
+        binding("system:tug:shared-node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
         binding("system:service-account-issuer-discovery", subjects: [group("system:serviceaccounts")]),
     ] + ControllerPolicy.clusterRoleBindings
 

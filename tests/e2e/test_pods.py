@@ -354,11 +354,17 @@ def test_service_account_credentials_and_host_port(node, pod_namespace):
     assert node.kubectl("exec", "creds", "-n", pod_namespace, "--", "cat", f"{sa}/namespace").stdout == pod_namespace
     ca = node.kubectl("exec", "creds", "-n", pod_namespace, "--", "cat", f"{sa}/ca.crt").stdout
     assert ca == open(os.path.join(node.data_dir, "server/tls/ca.crt")).read()
-    # The token works against the API (fetched through the pod's host port, on loopback).
+    # The token authenticates against the API (fetched through the pod's host port, on loopback); RBAC lets it read
+    # pods once a RoleBinding grants `view` to the pod's service account.
     token = urllib.request.urlopen("http://127.0.0.1:18091/token", timeout=5).read().decode()
-    result = subprocess.run(["kubectl", "--kubeconfig", node.kubeconfig, "--cache-dir", node.cache_dir, "--token", token,
-                             "get", "--raw", f"/api/v1/namespaces/{pod_namespace}/pods/creds"], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stderr
+
+    def get_pod():
+        return subprocess.run(["kubectl", "--kubeconfig", node.kubeconfig, "--cache-dir", node.cache_dir, "--token", token,
+                               "get", "--raw", f"/api/v1/namespaces/{pod_namespace}/pods/creds"], capture_output=True, text=True, timeout=30)
+    denied = get_pod()
+    assert denied.returncode != 0 and "Forbidden" in denied.stderr, denied.stderr
+    node.kubectl("create", "rolebinding", "creds-view", "-n", pod_namespace, "--clusterrole=view", f"--serviceaccount={pod_namespace}:default")
+    result = wait_until(lambda: (r := get_pod()).returncode == 0 and r, 10, "the RoleBinding lets the pod's token read pods")
     assert json.loads(result.stdout)["metadata"]["name"] == "creds"
 
 
