@@ -1,0 +1,170 @@
+"""RBAC, impersonation and the review APIs, as a new user meets them: real kubectl and the official Python client."""
+import json
+
+import pytest
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+from conftest import wait_until
+
+
+def as_token(server, token, *args, check=False):
+    """kubectl with only a bearer token (no admin credentials in the kubeconfig)."""
+    return server.kubectl("--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}",
+                          "--certificate-authority", f"{server.data_dir}/server/tls/ca.crt", "--token", token, *args, check=check)
+
+
+def token_for(server, namespace, name, *extra):
+    server.kubectl("create", "serviceaccount", name, "-n", namespace)
+    return server.kubectl("create", "token", name, "-n", namespace, *extra).stdout.strip()
+
+
+def test_a_service_account_reads_secrets_only_once_a_role_binding_grants_it(server, namespace):
+    token = token_for(server, namespace, "app")
+    server.kubectl("create", "secret", "generic", "s1", "-n", namespace, "--from-literal=k=v")
+    denied = as_token(server, token, "get", "secrets", "-n", namespace)
+    assert denied.returncode != 0
+    assert (f'Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:{namespace}:app" cannot list resource '
+            f'"secrets" in API group "" in the namespace "{namespace}"') in denied.stderr
+    server.kubectl("create", "role", "secret-reader", "-n", namespace, "--verb=get,list", "--resource=secrets")
+    server.kubectl("create", "rolebinding", "app-reads", "-n", namespace, "--role=secret-reader", f"--serviceaccount={namespace}:app")
+    listed = wait_until(lambda: (r := as_token(server, token, "get", "secrets", "-n", namespace, "-o", "name")).returncode == 0 and r, 10,
+                        "the RoleBinding takes effect")
+    assert listed.stdout.split() == ["secret/s1"]
+    # Only in its namespace, only what the role names.
+    assert as_token(server, token, "get", "secrets", "-n", "default").returncode != 0
+    assert as_token(server, token, "delete", "secret", "s1", "-n", namespace).returncode != 0
+    # Nodes, namespaces and other cluster-wide objects stay out of reach.
+    assert "cannot list resource \"nodes\" in API group \"\" at the cluster scope" in as_token(server, token, "get", "nodes").stderr
+    # Removing the binding removes the access.
+    server.kubectl("delete", "rolebinding", "app-reads", "-n", namespace)
+    wait_until(lambda: as_token(server, token, "get", "secrets", "-n", namespace).returncode != 0, 10, "access goes with the binding")
+
+
+def test_escalation_is_refused(server, namespace):
+    server.kubectl("create", "rolebinding", "jane-admin", "-n", namespace, "--clusterrole=admin", "--user=jane")
+    wait_until(lambda: server.kubectl("auth", "can-i", "create", "roles", "-n", namespace, "--as=jane", check=False).stdout.strip() == "yes",
+               10, "jane is admin of the namespace")
+    # What jane holds she may grant.
+    server.kubectl("create", "role", "pod-reader", "-n", namespace, "--verb=get", "--resource=pods", "--as=jane")
+    server.kubectl("create", "rolebinding", "bob-view", "-n", namespace, "--clusterrole=view", "--user=bob", "--as=jane")
+    # What she does not hold she may not.
+    role = server.kubectl("create", "role", "nodes", "-n", namespace, "--verb=list", "--resource=nodes", "--as=jane", check=False)
+    assert role.returncode != 0
+    assert ('roles.rbac.authorization.k8s.io "nodes" is forbidden: user "jane" (groups=["system:authenticated"]) is attempting to grant '
+            'RBAC permissions not currently held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["list"]}') in role.stderr
+    binding = server.kubectl("create", "rolebinding", "root", "-n", namespace, "--clusterrole=cluster-admin", "--user=jane", "--as=jane", check=False)
+    assert binding.returncode != 0 and "is attempting to grant RBAC permissions not currently held" in binding.stderr
+    cluster = server.kubectl("create", "clusterrolebinding", f"{namespace}-root", "--clusterrole=cluster-admin", "--user=jane", "--as=jane", check=False)
+    assert cluster.returncode != 0 and "cannot create resource \"clusterrolebindings\"" in cluster.stderr
+    # `bind` on a role lets one grant it without holding it.
+    server.kubectl("create", "role", "binder", "-n", namespace, "--verb=bind", "--resource=clusterroles", "--resource-name=cluster-admin")
+    server.kubectl("create", "rolebinding", "jane-binds", "-n", namespace, "--role=binder", "--user=jane")
+    wait_until(lambda: server.kubectl("create", "rolebinding", "root", "-n", namespace, "--clusterrole=cluster-admin", "--user=carl",
+                                      "--as=jane", check=False).returncode == 0, 10, "the bind verb takes effect")
+
+
+def test_can_i_whoami_and_impersonation(server, namespace):
+    assert server.kubectl("auth", "can-i", "*", "*").stdout.strip() == "yes"
+    assert server.kubectl("auth", "can-i", "get", "pods", "--as=jane", check=False).stdout.strip() == "no"
+    server.kubectl("create", "rolebinding", "jane-view", "-n", namespace, "--clusterrole=view", "--user=jane")
+    wait_until(lambda: server.kubectl("auth", "can-i", "list", "pods", "-n", namespace, "--as=jane", check=False).stdout.strip() == "yes",
+               10, "jane may list pods in the namespace")
+    assert server.kubectl("auth", "can-i", "list", "secrets", "-n", namespace, "--as=jane", check=False).stdout.strip() == "no"
+    listing = server.kubectl("auth", "can-i", "--list", "-n", namespace, "--as=jane").stdout
+    rows = [line.split() for line in listing.splitlines()]
+    assert rows[0] == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    assert ["pods", "[]", "[]", "[get", "list", "watch]"] in rows
+    assert not any(row[0] == "secrets" for row in rows)
+    who = server.kubectl("auth", "whoami", "--as=jane", "--as-group=devs", "-o", "json").stdout
+    assert json.loads(who)["status"]["userInfo"] == {"username": "jane", "groups": ["devs", "system:authenticated"]}
+    # Impersonation is itself authorized: a user may not become someone else without `impersonate`.
+    token = token_for(server, namespace, "nosy")
+    refused = as_token(server, token, "get", "pods", "--as=admin")
+    assert 'users "admin" is forbidden: User "system:serviceaccount:' in refused.stderr
+    assert 'cannot impersonate resource "users" in API group "" at the cluster scope' in refused.stderr
+    server.kubectl("create", "clusterrole", f"{namespace}-imp", "--verb=impersonate", "--resource=users", "--resource-name=jane")
+    server.kubectl("create", "clusterrolebinding", f"{namespace}-imp", f"--clusterrole={namespace}-imp", f"--serviceaccount={namespace}:nosy")
+    allowed = wait_until(lambda: (r := as_token(server, token, "get", "pods", "-n", namespace, "--as=jane")).returncode == 0 and r, 10,
+                         "nosy may impersonate jane")
+    assert "No resources found" in allowed.stderr
+    assert as_token(server, token, "get", "pods", "-n", namespace, "--as=jane", "--as-group=system:masters").returncode != 0
+
+
+def test_anonymous_and_foreign_tokens_get_401(server, namespace):
+    assert server.raw("/api/v1/namespaces", auth=False)[0] == 401
+    assert server.raw("/version", auth=False)[0] == 200
+    assert server.raw("/readyz", auth=False)[0] == 200
+    other = token_for(server, namespace, "aud", "--audience=foo")
+    assert server.raw("/api", headers={"Authorization": f"Bearer {other}"}, auth=False)[0] == 401
+    mine = server.kubectl("create", "token", "aud", "-n", namespace).stdout.strip()
+    assert server.raw("/api", headers={"Authorization": f"Bearer {mine}"}, auth=False)[0] == 200
+    # A deleted service account's token is worthless.
+    server.kubectl("delete", "serviceaccount", "aud", "-n", namespace)
+    assert server.raw("/api", headers={"Authorization": f"Bearer {mine}"}, auth=False)[0] == 401
+
+
+def test_review_apis_with_the_python_client(server, namespace):
+    api = config.new_client_from_config(config_file=server.kubeconfig)
+    authz, authn, rbac = client.AuthorizationV1Api(api), client.AuthenticationV1Api(api), client.RbacAuthorizationV1Api(api)
+    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="devs-edit"), role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="edit"),
+        subjects=[client.RbacV1Subject(kind="Group", name="devs", api_group="rbac.authorization.k8s.io")]))
+
+    def sar(verb, resource, ns=namespace, groups=("devs",)):
+        review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            user="kim", groups=list(groups), resource_attributes=client.V1ResourceAttributes(namespace=ns, verb=verb, resource=resource)))
+        return authz.create_subject_access_review(review).status
+    status = wait_until(lambda: (s := sar("create", "configmaps")).allowed and s, 10, "the edit binding applies to group devs")
+    assert status.reason == f'RBAC: allowed by RoleBinding "{namespace}/devs-edit" of ClusterRole "edit" to Group "devs"'
+    assert not sar("create", "configmaps", ns="default").allowed
+    assert not sar("create", "configmaps", groups=()).allowed
+    local = authz.create_namespaced_local_subject_access_review(namespace, client.V1LocalSubjectAccessReview(
+        spec=client.V1SubjectAccessReviewSpec(user="kim", groups=["devs"], resource_attributes=client.V1ResourceAttributes(
+            namespace=namespace, verb="delete", resource="pods"))))
+    assert local.status.allowed
+    with pytest.raises(ApiException) as mismatch:
+        authz.create_namespaced_local_subject_access_review(namespace, client.V1LocalSubjectAccessReview(
+            spec=client.V1SubjectAccessReviewSpec(user="kim", resource_attributes=client.V1ResourceAttributes(namespace="default", verb="get", resource="pods"))))
+    assert mismatch.value.status == 400
+    with pytest.raises(ApiException) as nobody:
+        authz.create_subject_access_review(client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            resource_attributes=client.V1ResourceAttributes(verb="get", resource="pods"))))
+    assert nobody.value.status == 422
+    mine = authz.create_self_subject_access_review(client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
+        non_resource_attributes=client.V1NonResourceAttributes(path="/metrics", verb="get"))))
+    assert mine.status.allowed
+    token = token_for(server, namespace, "reviewed")
+    review = authn.create_token_review(client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token)))
+    assert review.status.authenticated and review.status.user.username == f"system:serviceaccount:{namespace}:reviewed"
+    assert set(review.status.user.groups) == {"system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"}
+    bad = authn.create_token_review(client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token, audiences=["vault"])))
+    assert not bad.status.authenticated
+
+
+def test_bootstrap_roles_are_reconciled_and_aggregated(fresh_server):
+    s = fresh_server
+    names = set(s.kubectl("get", "clusterroles", "-o", "name").stdout.split())
+    for role in ["cluster-admin", "admin", "edit", "view", "system:discovery", "system:basic-user", "system:public-info-viewer",
+                 "system:kube-scheduler", "system:kube-controller-manager", "system:node", "system:node-proxier",
+                 "system:controller:replicaset-controller", "system:controller:generic-garbage-collector"]:
+        assert f"clusterrole.rbac.authorization.k8s.io/{role}" in names, role
+    table = s.kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "wide").stdout.splitlines()
+    assert table[0].split() == ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"]
+    assert table[1].split()[:2] == ["cluster-admin", "ClusterRole/cluster-admin"] and "system:masters" in table[1]
+    # A label joins a role into an aggregated one within moments.
+    s.kubectl("create", "clusterrole", "node-viewer", "--verb=get", "--resource=nodes")
+    s.kubectl("label", "clusterrole", "node-viewer", "rbac.authorization.k8s.io/aggregate-to-view=true")
+
+    def aggregates_nodes(role):
+        rules = json.loads(s.kubectl("get", "clusterrole", role, "-o", "json").stdout)["rules"]
+        return any("nodes" in r.get("resources", []) for r in rules)
+    wait_until(lambda: aggregates_nodes("view"), 10, "view aggregates the labelled role")
+    wait_until(lambda: aggregates_nodes("edit") and aggregates_nodes("admin"), 10, "and so do edit and admin")
+    # A deleted bootstrap role comes back at the next start; an edited one gets its rules back.
+    s.kubectl("delete", "clusterrole", "system:basic-user")
+    s.kubectl("patch", "clusterrole", "system:discovery", "--type=json", "-p", '[{"op":"replace","path":"/rules","value":[]}]')
+    s.stop()
+    s.start()
+    assert s.kubectl("get", "clusterrole", "system:basic-user", check=False).returncode == 0
+    assert "/version" in s.kubectl("get", "clusterrole", "system:discovery", "-o", "json").stdout
