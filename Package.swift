@@ -197,6 +197,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Admission plugins that sit above the registry (Pod Security Admission; quota and others to come).
+        .target(
+            name: "TugAdmission",
+            dependencies: ["TugAPIMachinery", "TugAPI", "TugAuth", "TugRegistry"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TugAPIServer",
             dependencies: [
@@ -236,7 +242,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugAuth", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAdmission", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -251,6 +257,7 @@ let package = Package(
         .testTarget(name: "TugAPIMachineryTests", dependencies: ["TugAPIMachinery"]),
         .testTarget(name: "TugAPITests", dependencies: ["TugAPI", "TugAPIMachinery"]),
         .testTarget(name: "TugAuthTests", dependencies: ["TugAuth", "TugAPIMachinery"]),
+        .testTarget(name: "TugAdmissionTests", dependencies: ["TugAdmission", "TugAPIMachinery"]),
         .testTarget(name: "TugNodeAgentTests", dependencies: ["TugNodeAgent", "TugRuntime", "TugAPIMachinery", "TugOS",
                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TugCNITests", dependencies: ["TugCNI", "TugOS", "TugAPIMachinery"]),

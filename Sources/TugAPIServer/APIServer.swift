@@ -172,6 +172,8 @@ public final class APIServer: Sendable {
         // and is not recorded for long-running requests (watches, exec, attach, port-forward, proxy, followed logs).
         var admitted: ContinuousClock.Instant? = started
         let watchQuery = query.bool("watch")
+        // What admission tells the client without refusing the request (Pod Security warnings, …).
+        let warnings = AdmissionWarnings()
         do {
             var context = context
             if !Self.publicPaths.contains(path) {
@@ -195,11 +197,12 @@ public final class APIServer: Sendable {
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
             defer { if !watch { flow?.release() } }
             if context.user != nil { try authorize(method: request.method, path: path, query: query, user: user) }
-            if let (i, d) = resource {
-                response = try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
+            response = try await AdmissionWarnings.$current.withValue(warnings) {
+                if let (i, d) = resource {
+                    return try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
                                                     flow: watch ? flow : nil, user: context.user)
-            } else {
-                response = try await handleNonResource(request, path: path, query: query, user: user)
+                }
+                return try await handleNonResource(request, path: path, query: query, user: user)
             }
         } catch let error as StatusError {
             response = Responses.error(error)
@@ -207,6 +210,7 @@ public final class APIServer: Sendable {
             logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
             response = Responses.error(.internalError("\(error)"))
         }
+        for (name, value) in Responses.warnings(warnings.all) { response.headers.append(HTTPField(name: name, value: value)) }
         Self.addFlowHeaders(&response, classification)
         record(request: request, info: labelled, watch: watchQuery, status: response.status.code, started: started, admitted: admitted)
         return response

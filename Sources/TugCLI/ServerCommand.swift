@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import TugAPI
+import TugAdmission
 import TugAPIMachinery
 import TugAPIServer
 import TugAuth
@@ -79,11 +80,25 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "How long an Event is kept after its last write, as kube-apiserver's --event-ttl (e.g. 1h, 30m).")
     var eventTtl = "1h"
 
+    @Option(help: "Pod Security Admission's cluster defaults, which namespace labels override mode by mode (enforce, audit, warn and their -version).")
+    var podSecurityDefaults = "enforce=privileged,warn=restricted"
+
+    @Option(help: "Namespaces Pod Security Admission does not check (comma-separated).")
+    var podSecurityExemptNamespaces = ""
+
     @OptionGroup var logging: LogOptions
 
     func execute() async throws {
         logging.bootstrap()
         let eventTTL = try Self.duration(eventTtl, option: "--event-ttl")
+        let podSecurity: PodSecurityAdmission
+        do {
+            var exemptions = PodSecurityAdmission.Exemptions()
+            exemptions.namespaces = Set(podSecurityExemptNamespaces.split(separator: ",").map { String($0) })
+            podSecurity = PodSecurityAdmission(defaults: try PodSecurityPolicy.parseDefaults(podSecurityDefaults), exemptions: exemptions)
+        } catch {
+            throw ValidationError("--pod-security-defaults: \(error)")
+        }
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         // kube-apiserver's buckets, so latency percentiles read from /metrics compare with upstream's SLOs.
@@ -142,7 +157,8 @@ struct ServerCommand: TugSubcommand {
         }
         // Already logged one by one; counted for /metrics, listed by `tug doctor --data-dir`.
         Gauge(label: "tug_storage_corrupt_records").record(backend.corruptRecords.count)
-        let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork, authorization: ClusterAuthorization())
+        let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork, authorization: ClusterAuthorization(),
+                                admission: podSecurity.registrations())
 
         let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
         let host = bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress

@@ -1,9 +1,11 @@
 import TugAPI
 import TugAPIMachinery
+import Synchronization
 import TugAuth
 
-/// Admission that needs more than the object itself (shared ranges, other objects).
-protocol AdmissionPlugin: Sendable {
+/// Admission that needs more than the object itself (shared ranges, other objects, who asks). A plugin may tell
+/// the client something through `AdmissionWarnings` without refusing the write.
+public protocol AdmissionPlugin: Sendable {
     /// `user` is who asked (nil for the server's own writes, which no plugin second-guesses).
     func admit(_ store: ObjectStore, _ object: inout JSONValue, definition: ResourceDefinition, dryRun: Bool, old: JSONValue?,
                user: UserInfo?) throws(StatusError)
@@ -11,13 +13,33 @@ protocol AdmissionPlugin: Sendable {
     func release(_ object: JSONValue)
 }
 
+extension AdmissionPlugin {
+    public func release(_ object: JSONValue) {}
+}
+
+/// Warnings for the client of the request being served (upstream's `warning.AddWarning(ctx, …)`): the API server
+/// sets a sink around each request's handler and returns what was added as `Warning` headers.
+public final class AdmissionWarnings: Sendable {
+    @TaskLocal public static var current: AdmissionWarnings?
+    let messages = Mutex<[String]>([])
+
+    public init() {}
+
+    /// Adds a warning for the request in progress (none outside one).
+    public static func add(_ message: String) {
+        current?.messages.withLock { if !$0.contains(message) { $0.append(message) } }
+    }
+
+    public var all: [String] { messages.withLock { $0 } }
+}
+
 /// The admission chain: namespace lifecycle for every namespaced kind, plus per-resource plugins found by lookup.
 final class AdmissionHooks: Sendable {
     let plugins: [GroupResource: [any AdmissionPlugin]]
 
-    init(serviceNetwork: ServiceNetwork = .default, authorization: ClusterAuthorization) {
+    init(serviceNetwork: ServiceNetwork = .default, authorization: ClusterAuthorization, extra: [GroupResource: [any AdmissionPlugin]]) {
         let escalation = RBACEscalationCheck(authorization: authorization)
-        plugins = [
+        let builtIn: [GroupResource: [any AdmissionPlugin]] = [
             GroupResource(group: "rbac.authorization.k8s.io", resource: "roles"): [escalation],
             GroupResource(group: "rbac.authorization.k8s.io", resource: "clusterroles"): [escalation],
             GroupResource(group: "rbac.authorization.k8s.io", resource: "rolebindings"): [escalation],
@@ -26,6 +48,7 @@ final class AdmissionHooks: Sendable {
             GroupResource(group: "", resource: "pods"): [ServiceAccountAdmission(), DefaultTolerationSeconds(), PriorityAdmission()],
             GroupResource(group: "networking.k8s.io", resource: "ingresses"): [DefaultIngressClass()],
         ]
+        plugins = builtIn.merging(extra) { $0 + $1 }
     }
 
     /// Content may be created only in an existing namespace that is not being deleted.

@@ -20,18 +20,19 @@ public final class ObjectStore: Sendable {
     let clock: @Sendable () -> Date
 
     public init(scheme: Scheme, backend: any StorageBackend, serviceNetwork: ServiceNetwork = .default,
-                authorization: ClusterAuthorization = ClusterAuthorization(), clock: @escaping @Sendable () -> Date = { Date() }) {
+                authorization: ClusterAuthorization = ClusterAuthorization(), admission: [GroupResource: [any AdmissionPlugin]] = [:],
+                clock: @escaping @Sendable () -> Date = { Date() }) {
         self.scheme = scheme
         self.backend = backend
         self.clock = clock
         self.authorization = authorization
-        self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork, authorization: authorization)
+        self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork, authorization: authorization, extra: admission)
         self.serviceNetwork = serviceNetwork
     }
 
     public var now: Date { clock() }
 
-    func definition(group: String, resource: String) -> ResourceDefinition? {
+    public func definition(group: String, resource: String) -> ResourceDefinition? {
         scheme.storageDefinition(group: group, resource: resource)
     }
 
