@@ -200,7 +200,11 @@ let package = Package(
         // Admission plugins that sit above the registry (Pod Security Admission; quota and others to come).
         .target(
             name: "TugAdmission",
-            dependencies: ["TugAPIMachinery", "TugAPI", "TugAuth", "TugRegistry"],
+            dependencies: [
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugRegistry", "TugStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .target(

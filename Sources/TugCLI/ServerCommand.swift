@@ -157,8 +157,11 @@ struct ServerCommand: TugSubcommand {
         }
         // Already logged one by one; counted for /metrics, listed by `tug doctor --data-dir`.
         Gauge(label: "tug_storage_corrupt_records").record(backend.corruptRecords.count)
+        // Upstream's order among these: LimitRanger (defaults) before PodSecurity, ResourceQuota last.
+        let admission = [LimitRanger().registrations(), podSecurity.registrations(), ResourceQuotaAdmission().registrations(scheme)]
+            .reduce(into: [GroupResource: [any AdmissionPlugin]]()) { all, more in all.merge(more) { $0 + $1 } }
         let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork, authorization: ClusterAuthorization(),
-                                admission: podSecurity.registrations())
+                                admission: admission)
 
         let kubeconfigPath = writeKubeconfig ?? "\(dataDir)/admin.kubeconfig"
         let host = bindAddress == "0.0.0.0" ? "127.0.0.1" : bindAddress
@@ -255,6 +258,7 @@ struct ServerCommand: TugSubcommand {
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped,
                          policyReady: policyReady),
             RBACPolicyService(store: store),
+            ResourceQuotaStatusService(store: store),
             NamespaceLifecycle(store: store),
             EventTTL(store: store, ttl: eventTTL),
             server.flowcontrolConfigService(),

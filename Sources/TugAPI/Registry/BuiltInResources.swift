@@ -59,6 +59,11 @@ extension Scheme {
                                            .string(pvc["spec"]["volumeMode"].stringValue ?? "Filesystem")]
                                },
                                defaults: { pvc in PodDefaults.setIfAbsent(&pvc["spec"], "volumeMode", "Filesystem") })),
+        ResourceDefinition(group: "", version: "v1", kind: "LimitRange", resource: "limitranges", namespaced: true, shortNames: ["limits"],
+                           schema: PolicySchemas.limitRange, strategy: LimitRangeStrategy()),
+        ResourceDefinition(group: "", version: "v1", kind: "ResourceQuota", resource: "resourcequotas", namespaced: true, shortNames: ["quota"],
+                           subresources: [.status(of: "ResourceQuota", group: "", version: "v1")], schema: PolicySchemas.resourceQuota,
+                           strategy: ResourceQuotaStrategy()),
         // apps/v1
         ResourceDefinition(group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"],
                            categories: ["all"], subresources: [.scale, .status(of: "Deployment", group: "apps", version: "v1")],

@@ -1,5 +1,7 @@
-"""Pod Security Admission as kubectl users meet it: namespace labels, refusals and warnings with upstream's text."""
+"""Admission as kubectl users meet it: Pod Security labels, refusals and warnings, LimitRange defaults and bounds, ResourceQuota, with upstream's text."""
 import json
+
+from conftest import wait_until
 
 
 PRIVILEGED = """
@@ -80,3 +82,60 @@ def test_the_cluster_default_warns_without_refusing(server, namespace):
     created = server.kubectl("apply", "-n", namespace, "-f", "-", input=PRIVILEGED)
     assert "pod/escape created" in created.stdout
     assert 'Warning: would violate PodSecurity "restricted:latest":' in created.stderr and "privileged (container" in created.stderr
+
+
+def test_limit_range_defaults_and_bounds(server, namespace):
+    server.kubectl("apply", "-n", namespace, "-f", "-", input="""
+        apiVersion: v1
+        kind: LimitRange
+        metadata: {name: defaults}
+        spec:
+          limits:
+          - type: Container
+            default: {cpu: 500m, memory: 256Mi}
+            defaultRequest: {cpu: 200m, memory: 128Mi}
+            max: {cpu: "1"}
+          - type: PersistentVolumeClaim
+            min: {storage: 1Gi}
+        """)
+    server.kubectl("run", "plain", "-n", namespace, "--image=busybox")
+    pod = json.loads(server.kubectl("get", "pod", "plain", "-n", namespace, "-o", "json").stdout)
+    assert pod["spec"]["containers"][0]["resources"] == {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "200m", "memory": "128Mi"}}
+    assert pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == \
+        "LimitRanger plugin set: cpu, memory request for container plain; cpu, memory limit for container plain"
+    big = server.kubectl("run", "big", "-n", namespace, "--image=busybox",
+                         "--overrides", '{"spec":{"containers":[{"name":"big","image":"busybox","resources":{"limits":{"cpu":"2"}}}]}}', check=False)
+    assert 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2' in big.stderr
+    claim = server.kubectl("apply", "-n", namespace, "-f", "-", check=False, input="""
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: small}
+        spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Mi}}}
+        """)
+    assert "minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 100Mi" in claim.stderr
+    table = server.kubectl("get", "limits", "-n", namespace).stdout.splitlines()
+    assert table[0].split() == ["NAME", "CREATED", "AT"] and table[1].startswith("defaults")
+
+
+def test_resource_quota_refuses_what_exceeds_it_and_reports_usage(server, namespace):
+    server.kubectl("create", "quota", "compute", "-n", namespace, "--hard=pods=2,requests.cpu=1,configmaps=2")
+    small = '{"spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"cpu":"400m"}}}]}}'
+    for name in ("a", "b"):
+        server.kubectl("run", name, "-n", namespace, "--image=busybox", "--overrides", small)
+    refused = server.kubectl("run", "c", "-n", namespace, "--image=busybox", "--overrides", small, check=False)
+    assert ('pods "c" is forbidden: exceeded quota: compute, requested: pods=1,requests.cpu=400m, used: pods=2,requests.cpu=800m, '
+            'limited: pods=2,requests.cpu=1') in refused.stderr
+    server.kubectl("delete", "pod", "b", "-n", namespace, "--wait=false")
+    wait_until(lambda: server.kubectl("get", "pod", "b", "-n", namespace, check=False).returncode != 0, 30, "pod b is gone")
+    unrequested = server.kubectl("run", "d", "-n", namespace, "--image=busybox", check=False)
+    assert 'pods "d" is forbidden: failed quota: compute: must specify requests.cpu for: d' in unrequested.stderr
+    # configmaps: kube-root-ca.crt is one of the two.
+    server.kubectl("create", "configmap", "one", "-n", namespace)
+    extra = server.kubectl("create", "configmap", "two", "-n", namespace, check=False)
+    assert "exceeded quota: compute, requested: configmaps=1, used: configmaps=2, limited: configmaps=2" in extra.stderr
+
+    def described():
+        rows = {line.split()[0]: line.split()[1:] for line in server.kubectl("describe", "quota", "compute", "-n", namespace).stdout.splitlines()
+                if line.split() and line.split()[0] in ("pods", "requests.cpu", "configmaps")}
+        return rows == {"pods": ["1", "2"], "requests.cpu": ["400m", "1"], "configmaps": ["2", "2"]} and rows
+    wait_until(described, 10, "kubectl describe quota shows the usage")
