@@ -111,6 +111,10 @@ public final class APIServer: Sendable {
         let key = try NIOSSLPrivateKey(bytes: Array(configuration.credentials.servingKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.applicationProtocols = ["http/1.1"]
+        // Client certificates are optional (bearer tokens are the other way in); one presented must chain to the
+        // cluster CA.
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(configuration.credentials.caPEM.utf8)))
         // Do not wait 5 s (the default) for a close_notify from clients that already went away.
         tls.shutdownTimeout = .milliseconds(500)
         // pods/exec and pods/attach upgrade to WebSocket (see PodStreams); everything else is plain HTTP/1.1.
@@ -121,8 +125,8 @@ public final class APIServer: Sendable {
         let serverTLS = tls
         let connections = self.connections
         let server = HTTPServerBuilder { [self] responder in
-            let upgrade = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: http) { head, _, _ in
-                await self.streamUpgrade(head)
+            let upgrade = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: http) { head, channel, _ in
+                await self.streamUpgrade(head, channel: channel)
             }
             return ConnectionCap(base: FirstRequestDeadline(base: try TLSChannel(upgrade, tlsConfiguration: serverTLS), timeout: firstRequest),
                                  counter: connections)
@@ -177,7 +181,7 @@ public final class APIServer: Sendable {
         do {
             var context = context
             if !Self.publicPaths.contains(path) {
-                context.user = try impersonate(request.headers, as: try authenticate(request))
+                context.user = try impersonate(request.headers, as: try await authenticate(request, channel: context.channel))
             }
             let user = context.user ?? .anonymous
             var flow: FlowRelease?
@@ -220,8 +224,18 @@ public final class APIServer: Sendable {
 
     /// The user behind the bearer token: the cluster admin, a component of this process, a node, or a service
     /// account whose token this server signed for the API's audience and that still exists.
-    func authenticate(_ request: Request) throws(StatusError) -> UserInfo {
-        try authenticate(authorization: request.headers[.authorization])
+    func authenticate(_ request: Request, channel: (any Channel)?) async throws(StatusError) -> UserInfo {
+        if request.headers[.authorization] == nil, let channel, let user = await Self.certificateUser(channel) { return user }
+        return try authenticate(authorization: request.headers[.authorization])
+    }
+
+    /// The user of the connection's verified client certificate, if it presented one with the clientAuth usage.
+    static func certificateUser(_ channel: any Channel) async -> UserInfo? {
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get(), let der = try? certificate.toDERBytes(),
+              let identity = ClientCertificateIdentity.user(derBytes: der) else { return nil }
+        var groups = identity.groups
+        if !groups.contains(UserInfo.authenticatedGroup) { groups.append(UserInfo.authenticatedGroup) }
+        return UserInfo(name: identity.name, groups: groups)
     }
 
     func authenticate(authorization header: String?) throws(StatusError) -> UserInfo {

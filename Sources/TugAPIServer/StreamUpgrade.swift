@@ -16,13 +16,14 @@ extension APIServer {
     /// Decides whether a request upgrades to a WebSocket: an authenticated `pods/exec` or `pods/attach` for a pod,
     /// container and node that exist, offering a subprotocol we speak. Anything else goes on to the HTTP handler,
     /// which answers with the right Status.
-    func streamUpgrade(_ head: HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    func streamUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let uri = URI(head.path ?? "")
         let query = QueryParameters(uri.query ?? "")
+        let certificateUser = head.headerFields[.authorization] == nil ? await Self.certificateUser(channel) : nil
         // Authenticated, impersonated and authorized as over plain HTTP (`get` and `create` on the subresource).
         guard let info = RequestInfo.parse(uri.path), info.group.isEmpty, info.resource == "pods", let name = info.name,
               let namespace = info.namespace, let sub = info.subresource, sub == "exec" || sub == "attach",
-              let user = try? impersonate(head.headerFields, as: try authenticate(authorization: head.headerFields[.authorization])),
+              let user = try? impersonate(head.headerFields, as: certificateUser ?? (try authenticate(authorization: head.headerFields[.authorization]))),
               (try? authorize(method: head.method, path: uri.path, query: query, user: user)) != nil,
               let pods = store.scheme.resource(group: "", version: "v1", resource: "pods"),
               let pod = try? store.getObject(pods, namespace: namespace, name: name) else { return .dontUpgrade }

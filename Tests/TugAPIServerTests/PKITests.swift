@@ -6,7 +6,7 @@ import X509
 /// refuses a certificate without an Authority Key Identifier, so the Python clients could not connect.
 @Suite struct PKITests {
     @Test func certificatesCarryMatchingKeyIdentifiers() throws {
-        let credentials = try ClusterCredentials.generate(hosts: ["127.0.0.1", "tug.example"])
+        let (credentials, _) = try ClusterCredentials.generate(hosts: ["127.0.0.1", "tug.example"])
         let ca = try Certificate(pemEncoded: credentials.caPEM)
         let serving = try Certificate(pemEncoded: credentials.servingCertificatePEM)
         let caKeyID = try #require(try ca.extensions.subjectKeyIdentifier?.keyIdentifier)

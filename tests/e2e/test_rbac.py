@@ -1,5 +1,7 @@
 """RBAC, impersonation and the review APIs, as a new user meets them: real kubectl and the official Python client."""
 import json
+import os
+import subprocess
 
 import pytest
 from kubernetes import client, config
@@ -168,3 +170,29 @@ def test_bootstrap_roles_are_reconciled_and_aggregated(fresh_server):
     s.start()
     assert s.kubectl("get", "clusterrole", "system:basic-user", check=False).returncode == 0
     assert "/version" in s.kubectl("get", "clusterrole", "system:discovery", "-o", "json").stdout
+
+
+def test_client_certificates_name_the_user_and_groups(server, tmp_path):
+    tls = f"{server.data_dir}/server/tls"
+    kubeconfig = open(server.kubeconfig).read()
+    assert "client-certificate-data:" in kubeconfig and "token:" not in kubeconfig
+    assert oct(os.stat(f"{tls}/ca.key").st_mode & 0o777) == "0o600"
+
+    def issue(name, subject, usage):
+        key, csr, crt, ext = (str(tmp_path / f"{name}.{suffix}") for suffix in ("key", "csr", "crt", "ext"))
+        with open(ext, "w") as f:
+            f.write(f"extendedKeyUsage={usage}\n")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                        "-out", csr, "-subj", subject], check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", f"{tls}/ca.crt", "-CAkey", f"{tls}/ca.key", "-CAcreateserial",
+                        "-out", crt, "-days", "1", "-extfile", ext], check=True, capture_output=True, timeout=30)
+        return ["--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}", "--certificate-authority", f"{tls}/ca.crt",
+                "--client-certificate", crt, "--client-key", key]
+    jane = issue("jane", "/O=devs/O=qa/CN=jane", "clientAuth")
+    who = json.loads(server.kubectl(*jane, "auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]
+    assert who == {"username": "jane", "groups": ["devs", "qa", "system:authenticated"]}
+    assert server.kubectl(*jane, "get", "pods", check=False).returncode != 0
+    # A certificate for serving, not for clients, authenticates nobody (TLS itself refuses it).
+    server_only = issue("web", "/CN=mallory/O=system:masters", "serverAuth")
+    refused = server.kubectl(*server_only, "get", "pods", check=False)
+    assert refused.returncode != 0 and ("Unauthorized" in refused.stderr or "unsupported certificate" in refused.stderr), refused.stderr
