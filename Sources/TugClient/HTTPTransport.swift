@@ -16,6 +16,10 @@ public final class HTTPTransport: APITransport {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
         }
         if kubeconfig.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        if let certificate = kubeconfig.clientCertificatePEM, let key = kubeconfig.clientKeyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        }
         // Closing waits this long for the server's close_notify (NIOSSL's default of 5 s held every shutdown).
         tls.shutdownTimeout = .milliseconds(500)
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)

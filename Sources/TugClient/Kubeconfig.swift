@@ -2,17 +2,23 @@ import Foundation
 import TugAPIMachinery
 import Yams
 
-/// The parts of a kubeconfig the client uses: current context's server, CA and bearer token.
+/// The parts of a kubeconfig the client uses: current context's server, CA, and the user's bearer token or client
+/// certificate and key.
 public struct Kubeconfig: Sendable {
     public var server: String
     public var caPEM: String?
     public var token: String?
+    public var clientCertificatePEM: String?
+    public var clientKeyPEM: String?
     public var insecureSkipTLSVerify: Bool
 
-    public init(server: String, caPEM: String?, token: String?, insecureSkipTLSVerify: Bool = false) {
+    public init(server: String, caPEM: String?, token: String?, clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil,
+                insecureSkipTLSVerify: Bool = false) {
         self.server = server
         self.caPEM = caPEM
         self.token = token
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
         self.insecureSkipTLSVerify = insecureSkipTLSVerify
     }
 
@@ -35,7 +41,13 @@ public struct Kubeconfig: Sendable {
         } else if let file = cluster["certificate-authority"].stringValue {
             ca = try String(contentsOfFile: file, encoding: .utf8)
         }
+        func pem(_ data: String, file: String) throws -> String? {
+            if let text = user[data].stringValue, let bytes = Base64.decode(text) { return String(decoding: bytes, as: UTF8.self) }
+            return try user[file].stringValue.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        }
         return Kubeconfig(server: server, caPEM: ca, token: user["token"].stringValue,
+                          clientCertificatePEM: try pem("client-certificate-data", file: "client-certificate"),
+                          clientKeyPEM: try pem("client-key-data", file: "client-key"),
                           insecureSkipTLSVerify: cluster["insecure-skip-tls-verify"].boolValue ?? false)
     }
 }
