@@ -67,15 +67,21 @@ enum ClientCertificateIdentity {
     static func user(derBytes: [UInt8]) -> (name: String, groups: [String])? {
         guard let certificate = try? Certificate(derEncoded: derBytes),
               let usages = try? certificate.extensions.extendedKeyUsage, usages.contains(.clientAuth) else { return nil }
+        let (name, groups) = names(certificate.subject)
+        guard let name, !name.isEmpty else { return nil }
+        return (name, groups)
+    }
+
+    /// The common name and organizations of a subject.
+    static func names(_ subject: DistinguishedName) -> (commonName: String?, organizations: [String]) {
         var name: String?
         var groups: [String] = []
-        for rdn in certificate.subject {
+        for rdn in subject {
             for attribute in rdn {
                 if attribute.type == .RDNAttributeType.commonName { name = String(describing: attribute.value) }
                 if attribute.type == .RDNAttributeType.organizationName { groups.append(String(describing: attribute.value)) }
             }
         }
-        guard let name, !name.isEmpty else { return nil }
         return (name, groups)
     }
 }

@@ -23,6 +23,10 @@ extension APIServer {
             return try await bind(request, definition: d, namespace: namespace, name: name, query: query)
         case ("token", .post):
             return try await issueToken(request, definition: d, namespace: namespace, name: name, query: query)
+        case ("approval", .get):
+            return render(request, view: view, objects: [try store.getObject(d, namespace: namespace, name: name)], single: true, query: query)
+        case ("approval", .put):
+            return try await approve(request, definition: d, name: name, query: query, user: user)
         case ("finalize", .put):
             return try await finalizeNamespace(request, definition: d, name: name, query: query)
         case ("log", .get):

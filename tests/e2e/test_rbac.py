@@ -1,4 +1,5 @@
 """RBAC, impersonation and the review APIs, as a new user meets them: real kubectl and the official Python client."""
+import base64
 import json
 import os
 import subprocess
@@ -196,3 +197,34 @@ def test_client_certificates_name_the_user_and_groups(server, tmp_path):
     server_only = issue("web", "/CN=mallory/O=system:masters", "serverAuth")
     refused = server.kubectl(*server_only, "get", "pods", check=False)
     assert refused.returncode != 0 and ("Unauthorized" in refused.stderr or "unsupported certificate" in refused.stderr), refused.stderr
+
+
+def test_certificate_signing_requests_approved_with_kubectl(server, tmp_path):
+    key, csr = str(tmp_path / "kim.key"), str(tmp_path / "kim.csr")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/O=ops/CN=kim"], check=True, capture_output=True, timeout=30)
+    request = base64.b64encode(open(csr, "rb").read()).decode()
+    manifest = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": "kim"},
+                "spec": {"request": request, "signerName": "kubernetes.io/kube-apiserver-client", "expirationSeconds": 3600, "usages": ["client auth"]}}
+    server.kubectl("create", "-f", "-", input=json.dumps(manifest))
+    row = server.kubectl("get", "csr", "kim").stdout.splitlines()
+    assert row[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
+    assert row[1].split()[2:] == ["kubernetes.io/kube-apiserver-client", "admin", "60m", "Pending"]
+    # Approving is itself authorized.
+    refused = server.kubectl("certificate", "approve", "kim", "--as=bob", check=False)
+    assert refused.returncode != 0
+    server.kubectl("certificate", "approve", "kim")
+    issued = wait_until(lambda: json.loads(server.kubectl("get", "csr", "kim", "-o", "json").stdout).get("status", {}).get("certificate"), 10,
+                        "the signer issues the certificate")
+    crt = str(tmp_path / "kim.crt")
+    with open(crt, "wb") as f:
+        f.write(base64.b64decode(issued))
+    who = server.kubectl("--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}", "--certificate-authority",
+                         f"{server.data_dir}/server/tls/ca.crt", "--client-certificate", crt, "--client-key", key, "auth", "whoami", "-o", "json")
+    assert json.loads(who.stdout)["status"]["userInfo"] == {"username": "kim", "groups": ["ops", "system:authenticated"]}
+    assert "Approved,Issued" in server.kubectl("get", "csr", "kim").stdout
+    # A node client request that is not a node's is marked Failed once approved.
+    manifest["metadata"]["name"], manifest["spec"]["signerName"] = "fake-node", "kubernetes.io/kube-apiserver-client-kubelet"
+    server.kubectl("create", "-f", "-", input=json.dumps(manifest))
+    server.kubectl("certificate", "approve", "fake-node")
+    wait_until(lambda: "Failed" in server.kubectl("get", "csr", "fake-node").stdout, 10, "the kubelet signer refuses a non-node subject")

@@ -107,6 +107,13 @@ extension Scheme {
                            schema: NetworkingSchemas.ingressClass, strategy: PlainStrategy(
                                columns: [TableColumn("Controller"), TableColumn("Parameters")],
                                cells: { ic in [.string(ic["spec"]["controller"].stringValue ?? ""), .string(ic["spec"]["parameters"]["name"].stringValue ?? "<none>")] })),
+        // certificates.k8s.io/v1
+        ResourceDefinition(group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest", resource: "certificatesigningrequests",
+                           namespaced: false, shortNames: ["csr"],
+                           subresources: [.status(of: "CertificateSigningRequest", group: "certificates.k8s.io", version: "v1"),
+                                          Subresource(name: "approval", group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest",
+                                                      verbs: ["get", "patch", "update"])],
+                           schema: CertificateSchemas.certificateSigningRequest, strategy: CertificateSigningRequestStrategy()),
         // scheduling.k8s.io/v1
         ResourceDefinition(group: "scheduling.k8s.io", version: "v1", kind: "PriorityClass", resource: "priorityclasses", namespaced: false,
                            shortNames: ["pc"], schema: SchedulingSchemas.priorityClass, strategy: PriorityClassStrategy()),
