@@ -77,6 +77,7 @@ let package = Package(
             name: "TugNodeAgent",
             dependencies: [
                 "TugAPIMachinery", "TugClient", "TugRuntime", "TugOS",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

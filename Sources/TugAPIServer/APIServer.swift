@@ -77,6 +77,8 @@ public final class APIServer: Sendable {
     let tokens: ServiceAccountTokens
     /// Reaches node agents for pod logs and streams.
     let nodes: NodeProxy
+    /// The client certificate the API server presents to node agents.
+    let kubeletClient: ClusterCA.Issued?
     /// API Priority and Fairness.
     let flowControl: FlowController
     /// Open connections per client address.
@@ -91,7 +93,14 @@ public final class APIServer: Sendable {
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
         self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
-        self.nodes = NodeProxy(token: configuration.credentials.nodeToken, streams: openStreams)
+        // The API server's identity on node agents, issued at each start (none for a data dir whose CA cannot sign:
+        // agents then refuse it).
+        let kubeletClient = try configuration.credentials.ca.map { ca in
+            let issued = try ca.issue(commonName: UserInfo.apiServerKubeletClient.name, usage: .client)
+            return ClusterCA.Issued(certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM)
+        }
+        self.kubeletClient = kubeletClient
+        self.nodes = try NodeProxy(credential: kubeletClient, caPEM: configuration.credentials.caPEM, streams: openStreams)
         self.connections = ConnectionCounter(limit: configuration.maxConnectionsPerClient)
         self.flowControl = FlowController(serverConcurrency: configuration.maxRequestsInflight + configuration.maxMutatingRequestsInflight)
         self.store = store
@@ -244,7 +253,8 @@ public final class APIServer: Sendable {
         }
         let token = String(HeaderText.trimmed(header.dropFirst("Bearer ".count)))
         if Self.constantTimeEquals(token, configuration.credentials.adminToken) { return .admin }
-        if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .node }
+        // The join token only bootstraps: it may ask for a node's certificate, nothing else.
+        if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .nodeBootstrap }
         if let component = components.user(for: token) { return component }
         guard let (user, _) = authenticateToken(token, audiences: [ServiceAccountTokens.issuer]) else { throw .unauthorized() }
         return user

@@ -17,6 +17,11 @@ public struct ClusterCA: Sendable {
 
     public enum Usage: Sendable { case client, server }
 
+    public struct Issued: Sendable {
+        public var certificatePEM: String
+        public var keyPEM: String
+    }
+
     /// A new key and a certificate for it, valid for `days` from an hour ago.
     public func issue(commonName: String, organizations: [String] = [], usage: Usage, hosts: [String] = [],
                       days: Int = 365, now: Date = Date()) throws -> (certificatePEM: String, keyPEM: String) {

@@ -6,25 +6,38 @@ import NIOSSL
 import Synchronization
 import TugAPIMachinery
 
-/// The API server's way to a node agent (pods/log now; exec, attach and port-forward next): HTTPS to the node's
-/// InternalIP and `daemonEndpoints.kubeletEndpoint.Port`, authenticated with the node token. Like kube-apiserver
-/// without `--kubelet-certificate-authority`, it does not verify the agent's self-signed certificate.
+/// The API server's way to a node agent (pods/log; exec and attach relay through `StreamUpgrade`): HTTPS to the
+/// node's InternalIP and `daemonEndpoints.kubeletEndpoint.Port`, presenting the API server's own client
+/// certificate (`kube-apiserver-kubelet-client`, which the agent authorizes) and accepting only a serving
+/// certificate from the cluster CA for that address, as kube-apiserver with `--kubelet-certificate-authority`.
+/// No secret goes to an address taken from a Node object.
 final class NodeProxy: Sendable {
     /// Created on first use (an API server that never streams from a node holds no client).
     private let client = Mutex<HTTPClient?>(nil)
-    let token: String
+    let tls: TLSConfiguration
     let streams: OpenStreams
 
-    init(token: String, streams: OpenStreams) {
-        self.token = token
+    init(credential: ClusterCA.Issued?, caPEM: String, streams: OpenStreams) throws {
+        tls = try Self.tlsConfiguration(credential: credential, caPEM: caPEM, verifyHostname: true)
         self.streams = streams
+    }
+
+    /// Client TLS to agents: the API server's certificate, the cluster CA as the only trust root.
+    static func tlsConfiguration(credential: ClusterCA.Issued?, caPEM: String, verifyHostname: Bool) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        tls.certificateVerification = verifyHostname ? .fullVerification : .noHostnameVerification
+        if let credential {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(credential.certificatePEM.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(credential.keyPEM.utf8), format: .pem))
+        }
+        tls.shutdownTimeout = .milliseconds(500)
+        return tls
     }
 
     var http: HTTPClient {
         client.withLock { client in
             if let client { return client }
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.certificateVerification = .none
             var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
             configuration.httpVersion = .http1Only
             let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -45,8 +58,7 @@ final class NodeProxy: Sendable {
 
     /// Forwards a GET and streams the agent's answer back: its body as it arrives on success, its Status otherwise.
     func get(node: JSONValue, path: String, query: String) async throws -> Response {
-        var request = HTTPClientRequest(url: try Self.endpoint(of: node) + path + (query.isEmpty ? "" : "?" + query))
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let request = HTTPClientRequest(url: try Self.endpoint(of: node) + path + (query.isEmpty ? "" : "?" + query))
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .hours(24))

@@ -35,13 +35,16 @@ extension APIServer {
         var forwarded: [String] = (query.values["command"] ?? []).map { "command=\(Self.escape($0))" }
         for flag in ["stdin", "stdout", "stderr", "tty"] where query.bool(flag) { forwarded.append("\(flag)=true") }
         let url = endpoint.replacingOccurrences(of: "https://", with: "wss://") + "/\(sub)/\(namespace)/\(name)/\(container)?" + forwarded.joined(separator: "&")
-        let token = configuration.credentials.nodeToken
+        guard let tls = try? NodeProxy.tlsConfiguration(credential: kubeletClient, caPEM: configuration.credentials.caPEM, verifyHostname: true) else {
+            return .dontUpgrade
+        }
+        let nodeName = node.name
         let logger = self.logger
         let streams = openStreams
         return .upgrade([.secWebSocketProtocol: chosen]) { inbound, outbound, _ in
             // Shutdown ends the relay (and with it the agent side's session).
             _ = try? await streams.run {
-                await Self.relay(inbound: inbound, outbound: outbound, to: url, token: token, logger: logger)
+                await Self.relay(inbound: inbound, outbound: outbound, to: url, nodeName: nodeName, tls: tls, logger: logger)
             }
         }
     }
@@ -54,13 +57,13 @@ extension APIServer {
 
     /// Joins the client's WebSocket to one opened to the node agent, message for message in both directions; a
     /// failure to reach the agent is reported on the status channel, as kube-apiserver does.
-    static func relay(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, to url: String, token: String, logger: Logger) async {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none
+    static func relay(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, to url: String, nodeName: String,
+                      tls: TLSConfiguration, logger: Logger) async {
         let configuration = WebSocketClientConfiguration(
-            maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(token)", .secWebSocketProtocol: streamProtocols[0]],
-            // Agents are addressed by IP, which TLS cannot carry as a server name; their certificate is not verified.
-            sniHostname: "tug-agent")
+            maxFrameSize: 1 << 20, additionalHeaders: [.secWebSocketProtocol: streamProtocols[0]],
+            // Agents are addressed by IP, which TLS cannot carry as a server name: the node's name is the name its
+            // serving certificate must hold.
+            sniHostname: nodeName)
         do {
             try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tls, logger: logger) { agentInbound, agentOutbound, _ in
                 await withTaskGroup(of: Void.self) { group in

@@ -204,13 +204,20 @@ public enum BootstrapPolicy {
         binding("system:volume-scheduler", subjects: [user(UserInfo.kubeScheduler.name)]),
         // Upstream keeps this binding without subjects: the Node authorizer serves nodes instead.
         binding("system:node", subjects: []),
-        // Until each node agent has an identity of its own (`system:node:<name>`, checked by the Node authorizer),
-        // the agents share one credential in `system:nodes`, which holds the node role as clusters before the Node
-        // authorizer did.
-        binding("system:tug:shared-node-credential", role: "system:node", subjects: [group("system:nodes")]),
-        // The service proxy a joined agent runs calls the API with the same credential (kube-proxy's own identity,
-        // system:kube-proxy, arrives with per-node certificates).
-        binding("system:tug:shared-node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
+        // Nodes (system:node:<name> in system:nodes, by their certificates) hold the node role through RBAC until the
+        // Node authorizer narrows each to its own objects; the service proxy of a joined agent uses the node's
+        // certificate too.
+        binding("system:tug:nodes", role: "system:node", subjects: [group("system:nodes")]),
+        binding("system:tug:node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
+        // Joining: the join token's bootstrap identity may request a node client certificate, which is approved
+        // automatically (kubeadm's kubelet-bootstrap and node-autoapprove bindings); nodes renew their own.
+        binding("system:tug:node-bootstrapper", role: "system:node-bootstrapper", subjects: [group("system:bootstrappers")]),
+        binding("system:tug:node-autoapprove-bootstrap", role: "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+                subjects: [group("system:bootstrappers")]),
+        binding("system:tug:node-autoapprove-certificate-rotation", role: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+                subjects: [group("system:nodes")]),
+        // The API server's own identity on node agents' endpoints (logs, exec, attach, port-forward).
+        binding("system:tug:kube-apiserver-kubelet-client", role: "system:kubelet-api-admin", subjects: [user(UserInfo.apiServerKubeletClient.name)]),
         binding("system:service-account-issuer-discovery", subjects: [group("system:serviceaccounts")]),
     ] + ControllerPolicy.clusterRoleBindings
 

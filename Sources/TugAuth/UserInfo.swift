@@ -21,8 +21,12 @@ public struct UserInfo: Sendable, Hashable {
 
     /// The cluster administrator: `system:masters`, whose requests are exempt from flow control.
     public static let admin = UserInfo(name: "admin", groups: [mastersGroup, authenticatedGroup])
-    /// The node agents' shared identity.
-    public static let node = UserInfo(name: "system:node", groups: ["system:nodes", authenticatedGroup])
+    /// Who presents the node join token: a bootstrapper, which may only ask for a node's certificate.
+    public static let nodeBootstrap = UserInfo(name: "system:bootstrap:tug-join", groups: ["system:bootstrappers", authenticatedGroup])
+    /// A node agent, by its client certificate.
+    public static func node(_ name: String) -> UserInfo { UserInfo(name: "system:node:\(name)", groups: ["system:nodes", authenticatedGroup]) }
+    /// The API server when it calls node agents (kubeadm's `kube-apiserver-kubelet-client`).
+    public static let apiServerKubeletClient = UserInfo(name: "kube-apiserver-kubelet-client", groups: [authenticatedGroup])
     /// A request without credentials (only the public paths are served to it).
     public static let anonymous = UserInfo(name: "system:anonymous", groups: [unauthenticatedGroup])
 

@@ -37,8 +37,27 @@ struct AgentCommand: TugSubcommand {
         do { lock = try DataDirLock(dataDir: dataDir, role: "agent") } catch { throw CommandFailure(error.description) }
         try ListenCheck.ensureFree(host: "0.0.0.0", port: node.agentPort, option: "--agent-port")
         let caPEM = try await Self.fetchCA(server: server, token: join)
-        let client = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: join.description))
-        let agent = NodeAgent(configuration: try node.configuration(dataDir: dataDir), client: client, endpointToken: join.description, logger: logger)
+        let configuration = try node.configuration(dataDir: dataDir)
+        let nodeName = configuration.nodeName
+        // The join token only bootstraps: with it the agent asks for this node's client certificate (approved
+        // automatically), and from then on calls the API as system:node:<name>.
+        let pki = "\(dataDir)/agent/pki"
+        let bootstrap = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: join.description))
+        let identity: NodeCertificates.Pair
+        do {
+            identity = try await NodeCertificates.obtain(client: bootstrap, signer: NodeCertificates.clientSigner, nodeName: nodeName,
+                                                         directory: pki, name: "client", logger: logger)
+        } catch {
+            try? await bootstrap.shutdown()
+            throw CommandFailure("cannot get this node's client certificate from \(server): \(error)")
+        }
+        try await bootstrap.shutdown()
+        let client = try RESTClient(kubeconfig: Kubeconfig(server: server, caPEM: caPEM, token: nil, clientCertificatePEM: identity.certificatePEM,
+                                                           clientKeyPEM: identity.keyPEM))
+        let agent = NodeAgent(configuration: configuration, client: client, caPEM: caPEM, servingCertificate: { hosts in
+            try await NodeCertificates.obtain(client: client, signer: NodeCertificates.servingSigner, nodeName: nodeName, hosts: hosts,
+                                              directory: pki, name: "serving", logger: logger)
+        }, logger: logger)
         let informers = InformerFactory(client: client, logger: Logger(label: "tug.informers"))
         let proxy = ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers, runner: ProcessCommandRunner(),
                                  logger: Logger(label: "tug.proxy"))

@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import NIOCore
 import TugAPIMachinery
+import TugAPIServer
 import TugClient
 import TugControllerRuntime
 import TugSim
@@ -65,8 +66,13 @@ struct ScaleBench: TugSubcommand {
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let pid = server.processIdentifier
         let cpuAtStart = ProcessFigures.cpuSeconds(pid: pid)
-        let nodeKubeconfig = Kubeconfig(server: "https://127.0.0.1:\(port)", caPEM: try String(contentsOfFile: "\(dataDir)/server/tls/ca.crt", encoding: .utf8),
-                                        token: try String(contentsOfFile: "\(dataDir)/server/node-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        // The simulated nodes share one node certificate (system:node:tug-sim in system:nodes), signed by the CA in
+        // the bench's own data dir.
+        let caPEM = try String(contentsOfFile: "\(dataDir)/server/tls/ca.crt", encoding: .utf8)
+        let ca = try ClusterCA(certificatePEM: caPEM, keyPEM: try String(contentsOfFile: "\(dataDir)/server/tls/ca.key", encoding: .utf8))
+        let nodeCertificate = try ca.issue(commonName: "system:node:tug-sim", organizations: ["system:nodes"], usage: .client)
+        let nodeKubeconfig = Kubeconfig(server: "https://127.0.0.1:\(port)", caPEM: caPEM, token: nil,
+                                        clientCertificatePEM: nodeCertificate.certificatePEM, clientKeyPEM: nodeCertificate.keyPEM)
         let nodeClient = try RESTClient(kubeconfig: nodeKubeconfig, maxConnections: 64)
         let timeline = ScaleTimeline()
         let informers = InformerFactory(client: nodeClient, logger: Logger(label: "bench.hollow.informers"))

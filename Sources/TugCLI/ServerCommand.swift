@@ -240,12 +240,21 @@ struct ServerCommand: TugSubcommand {
         if !disableScheduler {
             services.insert(Scheduler(client: schedulerClient, informers: informers, logger: Logger(label: "tug.scheduler")), at: 1)
         }
-        let agentClient = disableAgent ? nil : try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: credentials.nodeToken))
-        if let client = agentClient {
-            var agentConfiguration = try node.configuration(dataDir: dataDir)
+        // The local node agent calls the API as system:node:<name> with a certificate this server's CA issues it
+        // (k3s does the same for its own agent; a joining agent asks through a CertificateSigningRequest).
+        var agentConfiguration = try node.configuration(dataDir: dataDir)
+        let localNode = disableAgent ? nil : try Self.localNodeCredentials(credentials, nodeName: agentConfiguration.nodeName, dataDir: dataDir)
+        let agentClient = try localNode.map { pair in
+            try RESTClient(kubeconfig: Kubeconfig(server: "https://\(host):\(httpsPort)", caPEM: credentials.caPEM, token: nil,
+                                                  clientCertificatePEM: pair.client.certificatePEM, clientKeyPEM: pair.client.keyPEM))
+        }
+        if let client = agentClient, let ca = localNode?.ca {
             if agentConfiguration.clusterDNS.isEmpty { agentConfiguration.clusterDNS = [serviceNetwork.dnsIP] }
-            let agent = NodeAgent(configuration: agentConfiguration, client: client, endpointToken: credentials.nodeToken,
-                                  logger: Logger(label: "tug.agent"))
+            let nodeName = agentConfiguration.nodeName
+            let agent = NodeAgent(configuration: agentConfiguration, client: client, caPEM: credentials.caPEM, servingCertificate: { hosts in
+                let issued = try ca.issue(commonName: "system:node:\(nodeName)", organizations: ["system:nodes"], usage: .server, hosts: hosts)
+                return NodeCertificates.Pair(certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM)
+            }, logger: Logger(label: "tug.agent"))
             services.append(agent)
             services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
                                          runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy")))
@@ -294,6 +303,16 @@ struct ServerCommand: TugSubcommand {
 }
 
 extension ServerCommand {
+    /// The local node's client certificate, issued by the cluster CA.
+    static func localNodeCredentials(_ credentials: ClusterCredentials, nodeName: String, dataDir: String) throws -> (client: NodeCertificates.Pair, ca: ClusterCA) {
+        guard let ca = credentials.ca else {
+            throw CommandFailure("the local node agent needs the cluster CA's key (\(dataDir)/server/tls/ca.key), which this data dir predates: "
+                                 + "run with --disable-agent and join agents by token, or start from a new data dir")
+        }
+        let issued = try ca.issue(commonName: "system:node:\(nodeName)", organizations: ["system:nodes"], usage: .client)
+        return (NodeCertificates.Pair(certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM), ca)
+    }
+
     /// `40s`, `2m`, `1h` (Go duration syntax, whole units).
     static func duration(_ text: String, option: String) throws -> Duration {
         let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]

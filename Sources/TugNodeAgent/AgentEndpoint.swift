@@ -10,12 +10,15 @@ import NIOSSL
 import TugAPIMachinery
 import TugRuntime
 
-/// The agent's HTTPS endpoint (the kubelet's port 10250), used only by the API server, which presents the node
-/// token: container logs now, exec/attach/port-forward streams as they arrive. Errors are Kubernetes `Status`
-/// objects, so the API server can pass them to kubectl unchanged.
+/// The agent's HTTPS endpoint (the kubelet's port 10250): container logs, exec and attach streams. It serves with
+/// the node's certificate from the cluster CA and lets in only callers `EndpointAccess` authenticates and
+/// authorizes (the API server, by its client certificate). Errors are Kubernetes `Status` objects, so the API
+/// server can pass them to kubectl unchanged.
 struct AgentEndpoint: Sendable {
     let port: Int
-    let token: String
+    let serving: NodeCertificates.Pair
+    let caPEM: String
+    let access: EndpointAccess
     let runtime: any ContainerRuntime
     let podsRoot: String
     let workers: PodWorkers
@@ -24,18 +27,20 @@ struct AgentEndpoint: Sendable {
     let streams = OpenStreams()
 
     func run() async throws {
-        let identity = try AgentCertificate.selfSigned()
         var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(identity.certificatePEM.utf8)).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.keyPEM.utf8), format: .pem)))
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.keyPEM.utf8), format: .pem)))
         tls.applicationProtocols = ["http/1.1"]
+        // A client certificate is optional (a bearer token is the other way in); one presented must chain to the CA.
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
         // Do not wait 5 s (the default) for a close_notify from clients that already went away.
         tls.shutdownTimeout = .milliseconds(500)
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            await self.respond(request)
+        let responder = CallbackResponder<AgentRequestContext> { request, context in
+            await self.respond(request, channel: context.channel)
         }
-        let server: HTTPServerBuilder = .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, _, _ in
-            self.upgrade(head)
+        let server: HTTPServerBuilder = .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { head, channel, _ in
+            await self.upgrade(head, channel: channel)
         }
         let app = Application(responder: responder, server: try .tls(server, tlsConfiguration: tls),
                               configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: nil), logger: logger)
@@ -45,9 +50,11 @@ struct AgentEndpoint: Sendable {
     /// `/exec/<namespace>/<pod>/<container>?command=…&stdin=…&tty=…` and `/attach/…?stdin=…&tty=…` from the API server
     /// become WebSockets speaking the remote-command protocol; anything else goes on to the HTTP handler (which
     /// answers errors as Status).
-    func upgrade(_ head: HTTPRequest) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard head.headerFields[.authorization] == "Bearer \(token)" else { return .dontUpgrade }
+    func upgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let uri = URI(head.path ?? "")
+        guard await access.check(method: head.method, path: uri.path, authorization: head.headerFields[.authorization], channel: channel) == nil else {
+            return .dontUpgrade
+        }
         let parts = uri.path.split(separator: "/").map(String.init)
         guard parts.count == 4, parts[0] == "exec" || parts[0] == "attach" else { return .dontUpgrade }
         let attach = parts[0] == "attach"
@@ -86,9 +93,9 @@ struct AgentEndpoint: Sendable {
         }
     }
 
-    func respond(_ request: Request) async -> Response {
-        guard let header = request.headers[.authorization], header == "Bearer \(token)" else {
-            return Self.status(401, "Unauthorized", "Unauthorized")
+    func respond(_ request: Request, channel: any Channel) async -> Response {
+        if let refusal = await access.check(method: request.method, path: request.uri.path, authorization: request.headers[.authorization], channel: channel) {
+            return Self.status(refusal.code, refusal.reason, refusal.message)
         }
         let parts = request.uri.path.split(separator: "/").map(String.init)
         let query = Dictionary((request.uri.query ?? "").split(separator: "&").map { item -> (String, String) in

@@ -14,13 +14,18 @@ public final class NodeAgent: Service, Sendable {
     let configuration: AgentConfiguration
     let client: RESTClient
     let logger: Logger
-    /// The credential the API server must present on the agent's endpoint.
-    let endpointToken: String
+    /// The serving certificate of the agent's endpoint for the node's addresses (from the cluster CA).
+    let servingCertificate: @Sendable (_ hosts: [String]) async throws -> NodeCertificates.Pair
+    /// The cluster CA, which callers' client certificates must chain to.
+    let caPEM: String
 
-    public init(configuration: AgentConfiguration, client: RESTClient, endpointToken: String, logger: Logger) {
+    /// `client` calls the API as this node (`system:node:<name>`).
+    public init(configuration: AgentConfiguration, client: RESTClient, caPEM: String,
+                servingCertificate: @escaping @Sendable (_ hosts: [String]) async throws -> NodeCertificates.Pair, logger: Logger) {
         self.configuration = configuration
         self.client = client
-        self.endpointToken = endpointToken
+        self.caPEM = caPEM
+        self.servingCertificate = servingCertificate
         self.logger = logger
     }
 
@@ -34,6 +39,8 @@ public final class NodeAgent: Service, Sendable {
         var nodeIP = configuration.nodeIP
         if nodeIP == nil { nodeIP = await HostFacts.defaultIPv4(runner: runner) }
         let hostIP = nodeIP ?? "127.0.0.1"
+        // The endpoint's certificate first: the node reports Ready only once its endpoint can serve.
+        let serving = try await servingCertificate(Array(Set([hostIP, configuration.nodeName, HostFacts.read(dataDir: configuration.root).hostname])).sorted())
         let registration = NodeRegistration(configuration: configuration, nodeIP: hostIP, client: client, images: images, logger: logger)
         try await registerWithRetry(registration)
 
@@ -53,8 +60,9 @@ public final class NodeAgent: Service, Sendable {
             events: events, logger: logger)
         let workers = PodWorkers(syncer: syncer)
         kicker.set(workers)
-        let endpoint = AgentEndpoint(port: configuration.port, token: endpointToken, runtime: runtime, podsRoot: "\(configuration.root)/pods",
-                                     workers: workers, logger: logger)
+        let endpoint = AgentEndpoint(port: configuration.port, serving: serving, caPEM: caPEM,
+                                     access: EndpointAccess(client: client, nodeName: configuration.nodeName), runtime: runtime,
+                                     podsRoot: "\(configuration.root)/pods", workers: workers, logger: logger)
         logger.info("node agent started", metadata: ["node": "\(configuration.nodeName)", "ip": "\(hostIP)", "podCIDR": "\(configuration.podCIDR)"])
 
         // The endpoint serves until the service group's graceful shutdown reaches it (it stops by itself, draining

@@ -51,10 +51,10 @@ struct FlowControllerTests {
             }
         }
         #expect(classify(Self.digest(.admin, "delete", resource: "pods", namespace: "x")) == ("exempt", "exempt"))
-        #expect(classify(Self.digest(.node, "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease"))
+        #expect(classify(Self.digest(.node("n1"), "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease"))
                 == ("system-node-high", "node-high"))
-        #expect(classify(Self.digest(.node, "patch", resource: "nodes/status")) == ("system-node-high", "node-high"))
-        #expect(classify(Self.digest(.node, "list", resource: "pods")) == ("system-nodes", "system"))
+        #expect(classify(Self.digest(.node("n1"), "patch", resource: "nodes/status")) == ("system-node-high", "node-high"))
+        #expect(classify(Self.digest(.node("n1"), "list", resource: "pods")) == ("system-nodes", "system"))
         #expect(classify(Self.digest(.serviceAccount(namespace: "kube-system", name: "x"), "update", group: "coordination.k8s.io",
                                      resource: "leases", namespace: "kube-system")) == ("system-leader-election", "leader-election"))
         #expect(classify(Self.digest(.serviceAccount(namespace: "kube-system", name: "x"), "list", resource: "pods"))

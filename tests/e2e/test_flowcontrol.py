@@ -3,6 +3,8 @@ clients into priority levels, and a flooding user rejected with 429 while anothe
 import asyncio
 import json
 import os
+import subprocess
+import tempfile
 import ssl
 import urllib.request
 
@@ -25,18 +27,30 @@ def uids(server, resource):
     return {o["metadata"]["name"]: o["metadata"]["uid"] for o in items(server, resource)}
 
 
-def headers_of(server, path, token):
-    req = urllib.request.Request(f"https://127.0.0.1:{server.port}{path}", headers={"Authorization": f"Bearer {token}"})
+def headers_of(server, path, token=None, context=None):
+    req = urllib.request.Request(f"https://127.0.0.1:{server.port}{path}", headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(req, context=server.ssl_context(), timeout=10) as resp:
+        with urllib.request.urlopen(req, context=context or server.ssl_context(), timeout=10) as resp:
             return resp.status, dict(resp.headers)
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers)
 
 
-def node_token(server):
-    with open(os.path.join(server.data_dir, "server/node-token")) as f:
-        return f.read().strip()
+def node_context(server):
+    """A TLS context presenting a node's client certificate (system:node:flow-node in system:nodes), signed with
+    the cluster CA's key as the server would sign a node's request."""
+    tls = os.path.join(server.data_dir, "server/tls")
+    directory = tempfile.mkdtemp(prefix="node-cert-")
+    key, csr, crt, ext = (os.path.join(directory, name) for name in ("node.key", "node.csr", "node.crt", "ext"))
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                    "-out", csr, "-subj", "/O=system:nodes/CN=system:node:flow-node"], check=True, capture_output=True, timeout=30)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", f"{tls}/ca.crt", "-CAkey", f"{tls}/ca.key", "-CAcreateserial",
+                    "-out", crt, "-days", "1", "-extfile", ext], check=True, capture_output=True, timeout=30)
+    context = server.ssl_context()
+    context.load_cert_chain(crt, key)
+    return context
 
 
 def test_bootstrap_objects_as_upstream(server):
@@ -66,10 +80,11 @@ def test_requests_are_classified_and_say_so(server, namespace):
     assert headers["X-Kubernetes-PF-PriorityLevel-UID"] == levels["exempt"]
     # Node agents' lease and node traffic goes to node-high, ahead of bulk work (nodes may get their lease, not list
     # them all; there is no lease of that name here).
-    status, headers = headers_of(server, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/no-such-node", node_token(server))
+    node = node_context(server)
+    status, headers = headers_of(server, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/no-such-node", context=node)
     assert status == 404
     assert headers["X-Kubernetes-PF-PriorityLevel-UID"] == levels["node-high"]
-    status, headers = headers_of(server, "/api/v1/pods", node_token(server))
+    status, headers = headers_of(server, "/api/v1/pods", context=node)
     assert headers["X-Kubernetes-PF-FlowSchema-UID"] == schemas["system-nodes"]
     # A service account is workload-low.
     server.kubectl("create", "serviceaccount", "reader", "-n", namespace)

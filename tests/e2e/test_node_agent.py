@@ -34,7 +34,8 @@ def test_agent_joins_by_token(tmp_path):
                              "kubeletVersion", "machineID", "operatingSystem", "osImage", "systemUUID"}
         assert {"cpu", "memory", "pods", "ephemeral-storage"} <= set(node["status"]["capacity"])
         assert [c["type"] for c in node["status"]["conditions"]] == ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
-        lease = json.loads(server.kubectl("get", "lease", "edge-1", "-n", "kube-node-lease", "-o", "json").stdout)
+        lease = json.loads(wait_until(lambda: (r := server.kubectl("get", "lease", "edge-1", "-n", "kube-node-lease", "-o", "json", check=False)).returncode == 0
+                                      and r, 10, "the node's lease").stdout)
         assert lease["spec"]["holderIdentity"] == "edge-1" and lease["spec"]["renewTime"]
 
         server.kubectl("create", "namespace", "edge")

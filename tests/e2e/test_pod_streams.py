@@ -123,3 +123,27 @@ def test_exec_over_v4_channel_protocol(node, pod_namespace):
     status = [json.loads(d) for c, d in frames if c == 3]
     assert out == b"v4-out\n"
     assert status and status[0]["reason"] == "NonZeroExitCode" and status[0]["details"]["causes"][0]["message"] == "2"
+
+
+def test_the_agent_endpoint_refuses_anonymous_and_unauthorized_callers(node, pod_namespace):
+    import ssl
+    import urllib.error
+    import urllib.request
+    insecure = ssl.create_default_context()
+    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+
+    def call(path, token=None):
+        request = urllib.request.Request(f"https://127.0.0.1:{node.agent_port}{path}", headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            with urllib.request.urlopen(request, context=insecure, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+    status, body = call(f"/containerLogs/{pod_namespace}/any/c")
+    assert status == 401 and json.loads(body)["reason"] == "Unauthorized"
+    assert call(f"/exec/{pod_namespace}/any/c?command=id")[0] == 401
+    # A real service account's token authenticates but is not allowed nodes/proxy.
+    node.kubectl("create", "serviceaccount", "peeker", "-n", pod_namespace)
+    token = node.kubectl("create", "token", "peeker", "-n", pod_namespace).stdout.strip()
+    status, body = call(f"/containerLogs/{pod_namespace}/any/c", token=token)
+    assert status == 403 and f"user=system:serviceaccount:{pod_namespace}:peeker, verb=get, resource=nodes, subresource(s)=[proxy]" in json.loads(body)["message"]

@@ -2,7 +2,10 @@
 import base64
 import json
 import os
+import socket
+import ssl
 import subprocess
+import threading
 
 import pytest
 from kubernetes import client, config
@@ -228,3 +231,46 @@ def test_certificate_signing_requests_approved_with_kubectl(server, tmp_path):
     server.kubectl("create", "-f", "-", input=json.dumps(manifest))
     server.kubectl("certificate", "approve", "fake-node")
     wait_until(lambda: "Failed" in server.kubectl("get", "csr", "fake-node").stdout, 10, "the kubelet signer refuses a non-node subject")
+
+
+def test_a_node_pointing_at_a_strangers_listener_gets_no_credential(server, namespace, tmp_path):
+    # A listener of the test's own, with a certificate the cluster's CA never signed.
+    key, crt = str(tmp_path / "evil.key"), str(tmp_path / "evil.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "1", "-subj", "/CN=evil", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=30)
+    received = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(crt, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(connection, server_side=True) as tls:
+                    tls.settimeout(5)
+                    received.append(tls.recv(65536))
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+            except (OSError, ssl.SSLError):
+                received.append(b"<handshake refused>")
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"{namespace}-evil"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}], "daemonEndpoints": {"kubeletEndpoint": {"Port": port}}}}
+    server.kubectl("create", "-f", "-", input=json.dumps(node))
+    server.kubectl("patch", "node", f"{namespace}-evil", "--subresource=status", "--type=merge", "-p", json.dumps({"status": node["status"]}))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bait"},
+           "spec": {"nodeName": f"{namespace}-evil", "containers": [{"name": "c", "image": "busybox"}]}}
+    server.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(pod))
+    logs = server.kubectl("logs", "bait", "-n", namespace, check=False)
+    listener.close()
+    server.kubectl("delete", "node", f"{namespace}-evil")
+    assert logs.returncode != 0
+    # The API server refused the stranger's certificate before sending anything; nothing it sent carries a secret.
+    assert received and all(b"Authorization" not in data and b"Bearer" not in data for data in received), received
