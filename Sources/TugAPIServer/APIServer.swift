@@ -100,7 +100,7 @@ public final class APIServer: Sendable {
             return ClusterCA.Issued(certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM)
         }
         self.kubeletClient = kubeletClient
-        self.nodes = try NodeProxy(credential: kubeletClient, caPEM: configuration.credentials.caPEM, streams: openStreams)
+        self.nodes = NodeProxy(credential: kubeletClient, caPEM: configuration.credentials.caPEM, streams: openStreams)
         self.connections = ConnectionCounter(limit: configuration.maxConnectionsPerClient)
         self.flowControl = FlowController(serverConcurrency: configuration.maxRequestsInflight + configuration.maxMutatingRequestsInflight)
         self.store = store
