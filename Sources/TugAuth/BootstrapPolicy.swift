@@ -204,10 +204,8 @@ public enum BootstrapPolicy {
         binding("system:volume-scheduler", subjects: [user(UserInfo.kubeScheduler.name)]),
         // Upstream keeps this binding without subjects: the Node authorizer serves nodes instead.
         binding("system:node", subjects: []),
-        // Nodes (system:node:<name> in system:nodes, by their certificates) hold the node role through RBAC until the
-        // Node authorizer narrows each to its own objects; the service proxy of a joined agent uses the node's
-        // certificate too.
-        binding("system:tug:nodes", role: "system:node", subjects: [group("system:nodes")]),
+        // Nodes are authorized by the Node authorizer; the service proxy of a joined agent uses the node's
+        // certificate, so nodes also read what kube-proxy reads.
         binding("system:tug:node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
         // Joining: the join token's bootstrap identity may request a node client certificate, which is approved
         // automatically (kubeadm's kubelet-bootstrap and node-autoapprove bindings); nodes renew their own.

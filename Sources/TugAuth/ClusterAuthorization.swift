@@ -1,13 +1,15 @@
 /// The cluster's authorizer chain, as kube-apiserver's: the privileged group (`system:masters`) first, then the
-/// configured modes (the Node authorizer, when it exists, goes before RBAC), then RBAC. `rbac` is the mode whose
-/// policy the server keeps compiled from the store.
+/// Node authorizer, then RBAC (whose policy the server keeps compiled from the store).
 public struct ClusterAuthorization: Sendable {
+    public let node: NodeAuthorizer
     public let rbac: RBACAuthorizer
     public let chain: AuthorizerChain
 
-    public init(rbac: RBACAuthorizer = RBACAuthorizer(), modes: [any Authorizer] = []) {
+    /// `--authorization-mode=Node,RBAC` behind the privileged group.
+    public init(node: NodeAuthorizer = NodeAuthorizer(), rbac: RBACAuthorizer = RBACAuthorizer()) {
+        self.node = node
         self.rbac = rbac
-        self.chain = AuthorizerChain([PrivilegedGroupAuthorizer()] + modes + [rbac])
+        self.chain = AuthorizerChain([PrivilegedGroupAuthorizer(), node, rbac])
     }
 
     public func authorize(_ attributes: AuthorizationAttributes) -> AuthorizationDecision {

@@ -66,14 +66,25 @@ struct ScaleBench: TugSubcommand {
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let pid = server.processIdentifier
         let cpuAtStart = ProcessFigures.cpuSeconds(pid: pid)
-        // The simulated nodes share one node certificate (system:node:tug-sim in system:nodes), signed by the CA in
-        // the bench's own data dir.
+        // The simulated nodes share one certificate in system:nodes (classified as nodes by flow control) whose user
+        // is not one node: the Node authorizer leaves it to RBAC, where the node role is bound to it for the bench.
         let caPEM = try String(contentsOfFile: "\(dataDir)/server/tls/ca.crt", encoding: .utf8)
         let ca = try ClusterCA(certificatePEM: caPEM, keyPEM: try String(contentsOfFile: "\(dataDir)/server/tls/ca.key", encoding: .utf8))
-        let nodeCertificate = try ca.issue(commonName: "system:node:tug-sim", organizations: ["system:nodes"], usage: .client)
+        let hollowUser = "tug-bench-hollow-nodes"
+        let nodeCertificate = try ca.issue(commonName: hollowUser, organizations: ["system:nodes"], usage: .client)
+        _ = try await client.create("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": ["name": .string(hollowUser)],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:node"],
+            "subjects": [["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": .string(hollowUser)]],
+        ])
         let nodeKubeconfig = Kubeconfig(server: "https://127.0.0.1:\(port)", caPEM: caPEM, token: nil,
                                         clientCertificatePEM: nodeCertificate.certificatePEM, clientKeyPEM: nodeCertificate.keyPEM)
         let nodeClient = try RESTClient(kubeconfig: nodeKubeconfig, maxConnections: 64)
+        // The binding is compiled into the authorizer moments after it is written.
+        let bound = ContinuousClock.now + .seconds(10)
+        while try await nodeClient.request(.GET, "/api/v1/nodes?limit=1").status == 403, ContinuousClock.now < bound {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let timeline = ScaleTimeline()
         let informers = InformerFactory(client: nodeClient, logger: Logger(label: "bench.hollow.informers"))
         var hollowConfiguration = HollowNodes.Configuration(count: nodes)

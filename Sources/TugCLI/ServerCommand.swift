@@ -158,7 +158,8 @@ struct ServerCommand: TugSubcommand {
         // Already logged one by one; counted for /metrics, listed by `tug doctor --data-dir`.
         Gauge(label: "tug_storage_corrupt_records").record(backend.corruptRecords.count)
         // Upstream's order among these: LimitRanger (defaults) before PodSecurity, ResourceQuota last.
-        let admission = [LimitRanger().registrations(), podSecurity.registrations(), CertificateRequestIdentity().registrations(),
+        let admission = [NodeRestriction().registrations(), LimitRanger().registrations(), podSecurity.registrations(),
+                         CertificateRequestIdentity().registrations(),
                          ResourceQuotaAdmission().registrations(scheme)]
             .reduce(into: [GroupResource: [any AdmissionPlugin]]()) { all, more in all.merge(more) { $0 + $1 } }
         let store = ObjectStore(scheme: scheme, backend: backend, serviceNetwork: serviceNetwork, authorization: ClusterAuthorization(),

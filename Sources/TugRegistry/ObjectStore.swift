@@ -28,6 +28,7 @@ public final class ObjectStore: Sendable {
         self.authorization = authorization
         self.hooks = AdmissionHooks(serviceNetwork: serviceNetwork, authorization: authorization, extra: admission)
         self.serviceNetwork = serviceNetwork
+        authorization.node.connect(StoreNodeRelations(store: self))
     }
 
     public var now: Date { clock() }

@@ -167,3 +167,45 @@ import TugAPIMachinery
         #expect(admin.contains { $0.resources.contains("rolebindings") } && admin.contains { $0.resources.contains("pods/log") })
     }
 }
+
+@Suite struct NodeAuthorizerTests {
+    struct Relations: NodeRelations {
+        func node(_ node: String, uses resource: String, namespace: String, name: String) -> Bool {
+            node == "n1" && namespace == "default" && ["secrets": "db-password", "configmaps": "settings", "serviceaccounts": "web"][resource] == name
+        }
+    }
+
+    let authorizer: NodeAuthorizer = {
+        let a = NodeAuthorizer()
+        a.connect(Relations())
+        return a
+    }()
+    let n1 = UserInfo.node("n1")
+
+    @Test func nodesGetOnlyTheirPodsObjects() {
+        #expect(authorizer.authorize(AuthorizationAttributes(user: n1, verb: "get", apiGroup: "", resource: "secrets", namespace: "default", name: "db-password")).allowed)
+        let other = authorizer.authorize(AuthorizationAttributes(user: n1, verb: "get", apiGroup: "", resource: "secrets", namespace: "default", name: "admin-token"))
+        #expect(other == .noOpinion("no relationship found between node 'n1' and this object"))
+        #expect(!authorizer.authorize(AuthorizationAttributes(user: .node("n2"), verb: "get", apiGroup: "", resource: "secrets", namespace: "default", name: "db-password")).allowed)
+        #expect(!authorizer.authorize(AuthorizationAttributes(user: n1, verb: "list", apiGroup: "", resource: "secrets", namespace: "default")).allowed)
+        #expect(authorizer.authorize(AuthorizationAttributes(user: n1, verb: "create", apiGroup: "", resource: "serviceaccounts", subresource: "token",
+                                                             namespace: "default", name: "web")).allowed)
+        #expect(!authorizer.authorize(AuthorizationAttributes(user: n1, verb: "create", apiGroup: "", resource: "serviceaccounts", subresource: "token",
+                                                              namespace: "default", name: "admin")).allowed)
+    }
+
+    @Test func leasesAndNodeRules() {
+        #expect(authorizer.authorize(AuthorizationAttributes(user: n1, verb: "update", apiGroup: "coordination.k8s.io", resource: "leases",
+                                                             namespace: "kube-node-lease", name: "n1")).allowed)
+        #expect(!authorizer.authorize(AuthorizationAttributes(user: n1, verb: "update", apiGroup: "coordination.k8s.io", resource: "leases",
+                                                              namespace: "kube-node-lease", name: "n2")).allowed)
+        #expect(authorizer.authorize(AuthorizationAttributes(user: n1, verb: "watch", apiGroup: "", resource: "pods")).allowed)
+        #expect(authorizer.authorize(AuthorizationAttributes(user: n1, verb: "patch", apiGroup: "", resource: "pods", subresource: "status",
+                                                             namespace: "default", name: "web")).allowed)
+        #expect(!authorizer.authorize(AuthorizationAttributes(user: n1, verb: "delete", apiGroup: "", resource: "namespaces", name: "default")).allowed)
+        // Not a node: no opinion, whatever the groups say.
+        let impostor = UserInfo(name: "mallory", groups: ["system:nodes"])
+        #expect(authorizer.authorize(AuthorizationAttributes(user: impostor, verb: "watch", apiGroup: "", resource: "pods")) == .noOpinion())
+        #expect(NodeAuthorizer.nodeName(UserInfo(name: "system:node:x", groups: [])) == nil)
+    }
+}

@@ -78,10 +78,10 @@ def test_requests_are_classified_and_say_so(server, namespace):
     assert status == 200
     assert headers["X-Kubernetes-PF-FlowSchema-UID"] == schemas["exempt"]
     assert headers["X-Kubernetes-PF-PriorityLevel-UID"] == levels["exempt"]
-    # Node agents' lease and node traffic goes to node-high, ahead of bulk work (nodes may get their lease, not list
-    # them all; there is no lease of that name here).
+    # Node agents' lease and node traffic goes to node-high, ahead of bulk work (a node may get only its own lease,
+    # which does not exist here).
     node = node_context(server)
-    status, headers = headers_of(server, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/no-such-node", context=node)
+    status, headers = headers_of(server, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/flow-node", context=node)
     assert status == 404
     assert headers["X-Kubernetes-PF-PriorityLevel-UID"] == levels["node-high"]
     status, headers = headers_of(server, "/api/v1/pods", context=node)

@@ -274,3 +274,44 @@ def test_a_node_pointing_at_a_strangers_listener_gets_no_credential(server, name
     assert logs.returncode != 0
     # The API server refused the stranger's certificate before sending anything; nothing it sent carries a secret.
     assert received and all(b"Authorization" not in data and b"Bearer" not in data for data in received), received
+
+
+def test_a_node_reads_only_its_own_pods_secrets_and_writes_only_itself(server, namespace, tmp_path):
+    tls = f"{server.data_dir}/server/tls"
+
+    def node_kubectl(name):
+        key, csr, crt, ext = (str(tmp_path / f"{name}.{suffix}") for suffix in ("key", "csr", "crt", "ext"))
+        with open(ext, "w") as f:
+            f.write("extendedKeyUsage=clientAuth\n")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+                        "-out", csr, "-subj", f"/O=system:nodes/CN=system:node:{name}"], check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", f"{tls}/ca.crt", "-CAkey", f"{tls}/ca.key", "-CAcreateserial",
+                        "-out", crt, "-days", "1", "-extfile", ext], check=True, capture_output=True, timeout=30)
+        return lambda *args, input=None: server.kubectl("--kubeconfig", "/dev/null", "--server", f"https://127.0.0.1:{server.port}",
+                                                        "--certificate-authority", f"{tls}/ca.crt", "--client-certificate", crt, "--client-key", key,
+                                                        *args, input=input, check=False)
+    mine, theirs = f"{namespace}-a", f"{namespace}-b"
+    for secret in ("mine", "theirs"):
+        server.kubectl("create", "secret", "generic", secret, "-n", namespace, "--from-literal=k=v")
+    for pod, node_name, secret in (("p-mine", mine, "mine"), ("p-theirs", theirs, "theirs")):
+        server.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod},
+            "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "busybox"}],
+                     "volumes": [{"name": "s", "secret": {"secretName": secret}}]}}))
+    as_node = node_kubectl(mine)
+    assert as_node("get", "secret", "mine", "-n", namespace).returncode == 0
+    refused = as_node("get", "secret", "theirs", "-n", namespace)
+    assert refused.returncode != 0 and "no relationship found between node" in refused.stderr, refused.stderr
+    assert as_node("get", "secrets", "-n", namespace).returncode != 0
+    # Its own Node it may create; another's it may not (NodeRestriction).
+    assert as_node("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": mine}})).returncode == 0
+    other = as_node("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": theirs}}))
+    assert f'node "{mine}" is not allowed to modify node "{theirs}"' in other.stderr
+    # Pod status it writes as the agent does (PUT of the status subresource), only for its own pods.
+    def put_status(pod):
+        current = json.loads(server.kubectl("get", "pod", pod, "-n", namespace, "-o", "json").stdout)
+        current["status"]["message"] = "hi"
+        return as_node("replace", "--raw", f"/api/v1/namespaces/{namespace}/pods/{pod}/status", "-f", "-", input=json.dumps(current))
+    assert f'node "{mine}" can only update pod status for pods with spec.nodeName set to itself' in put_status("p-theirs").stderr
+    assert put_status("p-mine").returncode == 0
+    server.kubectl("delete", "node", mine)

@@ -1,0 +1,39 @@
+public import TugAPI
+public import TugAPIMachinery
+public import TugAuth
+public import TugRegistry
+
+/// The NodeRestriction admission plugin: a node may write only its own Node object and Lease, create only mirror
+/// pods bound to itself, and update only the pods bound to it (upstream's messages).
+public struct NodeRestriction: AdmissionPlugin {
+    public init() {}
+
+    public func registrations() -> [GroupResource: [any AdmissionPlugin]] {
+        [GroupResource(group: "", resource: "nodes"): [self], GroupResource(group: "", resource: "pods"): [self],
+         GroupResource(group: "coordination.k8s.io", resource: "leases"): [self]]
+    }
+
+    public func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?,
+                      user: UserInfo?) throws(StatusError) {
+        guard let user, let node = NodeAuthorizer.nodeName(user) else { return }
+        switch d.resource {
+        case "nodes":
+            guard object.name == node else { throw .forbidden(d.groupResource, name: object.name, "node \"\(node)\" is not allowed to modify node \"\(object.name)\"") }
+        case "leases":
+            guard object.name == node else { throw .forbidden(d.groupResource, name: object.name, "can only access node lease with the same name as the requesting node") }
+        default:
+            let boundTo = (old ?? object)["spec"]["nodeName"].stringValue ?? ""
+            if old == nil {
+                guard object.annotations["kubernetes.io/config.mirror"] != nil else {
+                    throw .forbidden(d.groupResource, name: object.name,
+                                     "pod does not have \"kubernetes.io/config.mirror\" annotation, node \"\(node)\" can only create mirror pods")
+                }
+                guard boundTo == node else {
+                    throw .forbidden(d.groupResource, name: object.name, "node \"\(node)\" can only create pods with spec.nodeName set to itself")
+                }
+            } else if boundTo != node {
+                throw .forbidden(d.groupResource, name: object.name, "node \"\(node)\" can only update pod status for pods with spec.nodeName set to itself")
+            }
+        }
+    }
+}
