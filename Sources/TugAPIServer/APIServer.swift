@@ -58,6 +58,9 @@ public final class APIServer: Sendable {
         public var maxConnectionsPerClient = 4096
         /// How long a watch write may wait on a client that does not read before its connection is closed.
         public var watchStallTimeout: Duration = .seconds(30)
+        /// kube-apiserver's `--service-account-issuer`: the `iss` of the tokens it signs, and the audience they must
+        /// name to authenticate to it.
+        public var serviceAccountIssuer = ServiceAccountTokens.defaultIssuer
 
         public init(bindAddress: String, port: Int, credentials: ClusterCredentials) {
             self.bindAddress = bindAddress
@@ -92,7 +95,7 @@ public final class APIServer: Sendable {
 
     public init(store: ObjectStore, configuration: Configuration, logger: Logger,
                 metrics: @escaping @Sendable () -> String = { "" }, ready: @escaping @Sendable () -> Bool = { true }) throws {
-        self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM)
+        self.tokens = try ServiceAccountTokens(pem: configuration.credentials.serviceAccountKeyPEM, issuer: configuration.serviceAccountIssuer)
         // The API server's identity on node agents, issued at each start (none for a data dir whose CA cannot sign:
         // agents then refuse it).
         let kubeletClient = try configuration.credentials.ca.map { ca in
@@ -229,7 +232,8 @@ public final class APIServer: Sendable {
         return response
     }
 
-    static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/", "/cacerts"]
+    static let publicPaths: Set<String> = ["/livez", "/readyz", "/healthz", "/version", "/version/", "/cacerts",
+                                           "/.well-known/openid-configuration", "/openid/v1/jwks"]
 
     /// The user behind the bearer token: the cluster admin, a component of this process, a node, or a service
     /// account whose token this server signed for the API's audience and that still exists.
@@ -256,12 +260,12 @@ public final class APIServer: Sendable {
         // The join token only bootstraps: it may ask for a node's certificate, nothing else.
         if !configuration.credentials.nodeSecret.isEmpty, Self.constantTimeEquals(token, configuration.credentials.nodeToken) { return .nodeBootstrap }
         if let component = components.user(for: token) { return component }
-        guard let (user, _) = authenticateToken(token, audiences: [ServiceAccountTokens.issuer]) else { throw .unauthorized() }
+        guard let (user, _) = authenticateToken(token, audiences: [tokens.issuer]) else { throw .unauthorized() }
         return user
     }
 
-    /// The service account a token this server signed belongs to, when the account still exists and the token is
-    /// for one of `audiences`; with the audiences it matched.
+    /// The service account a token this server signed belongs to, when the account (and the pod or secret the
+    /// token is bound to) still exists and the token is for one of `audiences`; with the audiences it matched.
     func authenticateToken(_ token: String, audiences: [String]) -> (UserInfo, [String])? {
         guard let claims = tokens.verify(token, now: store.now),
               let sa = store.scheme.resource(group: "", version: "v1", resource: "serviceaccounts"),
@@ -269,7 +273,23 @@ public final class APIServer: Sendable {
         else { return nil }
         let matched = audiences.filter(claims.audiences.contains)
         guard !matched.isEmpty else { return nil }
-        return (.serviceAccount(namespace: claims.namespace, name: claims.name, uid: claims.uid), matched)
+        var user = UserInfo.serviceAccount(namespace: claims.namespace, name: claims.name, uid: claims.uid)
+        if !claims.id.isEmpty { user.extra["authentication.kubernetes.io/credential-id"] = ["JTI=\(claims.id)"] }
+        if let bound = claims.bound {
+            guard let definition = store.scheme.resource(group: "", version: "v1", resource: bound.kind == "Pod" ? "pods" : "secrets"),
+                  let object = try? store.getObject(definition, namespace: claims.namespace, name: bound.name), object.uid == bound.uid else { return nil }
+            // A pod's token stops working once the pod has been going away for a minute.
+            if let deleted = object.deletionTimestamp.flatMap(KubeTime.parse), store.now.timeIntervalSince(deleted) > 60 { return nil }
+            if bound.kind == "Pod" {
+                user.extra["authentication.kubernetes.io/pod-name"] = [bound.name]
+                user.extra["authentication.kubernetes.io/pod-uid"] = [bound.uid]
+            }
+        }
+        if let node = claims.node {
+            user.extra["authentication.kubernetes.io/node-name"] = [node.name]
+            user.extra["authentication.kubernetes.io/node-uid"] = [node.uid]
+        }
+        return (user, matched)
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
@@ -331,6 +351,10 @@ public final class APIServer: Sendable {
         switch (request.method, path) {
         case (.get, "/version"), (.get, "/version/"):
             return Responses.json(Self.version)
+        case (.get, "/.well-known/openid-configuration"):
+            return Responses.json(tokens.discovery(jwksURI: "\(tokens.issuer)/openid/v1/jwks"))
+        case (.get, "/openid/v1/jwks"):
+            return Responses.json(try tokens.jwks(), contentType: "application/jwk-set+json")
         case (.get, "/cacerts"):
             // Public: joining agents fetch the CA here and check it against the hash in their join token.
             return Responses.bytes(Array(configuration.credentials.caPEM.utf8), contentType: "application/x-pem-file")

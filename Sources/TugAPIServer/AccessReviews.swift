@@ -112,7 +112,7 @@ extension APIServer {
     /// Whose token `spec.token` is, for the audiences asked about (the API server's own when none are).
     func tokenReview(_ spec: JSONValue) -> JSONValue {
         let asked = (spec["audiences"].arrayValue ?? []).compactMap(\.stringValue)
-        let audiences = asked.isEmpty ? [ServiceAccountTokens.issuer] : asked
+        let audiences = asked.isEmpty ? [tokens.issuer] : asked
         guard let token = spec["token"].stringValue, let (user, matched) = authenticateToken(token, audiences: audiences) else {
             return ["authenticated": false, "user": .emptyObject, "error": "[invalid bearer token, token lookup failed]"]
         }

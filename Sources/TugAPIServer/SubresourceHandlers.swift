@@ -161,10 +161,12 @@ extension APIServer {
                 FieldError(.invalid, field: "spec.expirationSeconds", value: .int(seconds), detail: "may not specify a duration less than 10 minutes"),
             ]))
         }
-        let audiences = review["spec"]["audiences"].arrayValue?.compactMap(\.stringValue).ifEmpty([ServiceAccountTokens.issuer]) ?? [ServiceAccountTokens.issuer]
+        let audiences = review["spec"]["audiences"].arrayValue?.compactMap(\.stringValue).ifEmpty([tokens.issuer]) ?? [tokens.issuer]
         let now = store.now
         let expires = now.addingTimeInterval(Double(seconds))
-        let token = try tokens.issue(.init(namespace: namespace, name: name, uid: account.uid, audiences: audiences, expires: expires), now: now)
+        var claims = ServiceAccountTokens.Claims(namespace: namespace, name: name, uid: account.uid, audiences: audiences, expires: expires)
+        try bind(&claims, to: review["spec"]["boundObjectRef"], namespace: namespace)
+        let token = try tokens.issue(claims, now: now)
         review.kind = "TokenRequest"
         review.apiVersion = "authentication.k8s.io/v1"
         review["metadata"] = ["name": .string(name), "namespace": .string(namespace), "creationTimestamp": .string(KubeTime.format(now))]
@@ -172,6 +174,24 @@ extension APIServer {
         review["spec"]["expirationSeconds"] = .int(seconds)
         review["status"] = ["token": .string(token), "expirationTimestamp": .string(KubeTime.format(expires))]
         return Responses.json(review, status: .created)
+    }
+
+    /// A TokenRequest's `boundObjectRef`: the pod (and so its node) or secret the token lives and dies with.
+    func bind(_ claims: inout ServiceAccountTokens.Claims, to ref: JSONValue, namespace: String) throws {
+        guard !ref.isNull, let kind = ref["kind"].stringValue else { return }
+        guard kind == "Pod" || kind == "Secret", let name = ref["name"].stringValue, !name.isEmpty,
+              let definition = store.scheme.resource(group: "", version: "v1", resource: kind == "Pod" ? "pods" : "secrets") else {
+            throw StatusError.badRequest("cannot bind token to object of kind \(ref["kind"].stringValue ?? "") (Pod or Secret)")
+        }
+        let object = try store.getObject(definition, namespace: namespace, name: name)
+        if let uid = ref["uid"].stringValue, !uid.isEmpty, uid != object.uid {
+            throw StatusError.conflict(definition.groupResource, name: name)
+        }
+        claims.bound = .init(kind: kind, name: name, uid: object.uid)
+        if kind == "Pod", let nodeName = object["spec"]["nodeName"].stringValue, !nodeName.isEmpty,
+           let nodes = store.scheme.resource(group: "", version: "v1", resource: "nodes"), let node = try? store.getObject(nodes, namespace: "", name: nodeName) {
+            claims.node = .init(kind: "Node", name: nodeName, uid: node.uid)
+        }
     }
 
     /// `namespaces/{name}/finalize`: replaces `spec.finalizers`.

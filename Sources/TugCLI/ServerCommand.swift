@@ -86,6 +86,9 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Namespaces Pod Security Admission does not check (comma-separated).")
     var podSecurityExemptNamespaces = ""
 
+    @Option(help: "The issuer of service-account tokens (their iss and the audience the API accepts), as kube-apiserver's --service-account-issuer.")
+    var serviceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+
     @OptionGroup var logging: LogOptions
 
     func execute() async throws {
@@ -182,6 +185,7 @@ struct ServerCommand: TugSubcommand {
         let policyReady = Gate()
         var apiConfiguration = APIServer.Configuration(bindAddress: bindAddress, port: httpsPort, credentials: credentials)
         apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
+        apiConfiguration.serviceAccountIssuer = serviceAccountIssuer
         apiConfiguration.maxRequestsInflight = maxRequestsInflight
         apiConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         guard maxConnectionsPerClient >= 0 else { throw CommandFailure("--max-connections-per-client must not be negative, got \(maxConnectionsPerClient)") }

@@ -315,3 +315,19 @@ def test_a_node_reads_only_its_own_pods_secrets_and_writes_only_itself(server, n
     assert f'node "{mine}" can only update pod status for pods with spec.nodeName set to itself' in put_status("p-theirs").stderr
     assert put_status("p-mine").returncode == 0
     server.kubectl("delete", "node", mine)
+
+
+def test_bound_tokens_die_with_their_pod_and_oidc_discovery_is_public(server, namespace):
+    server.kubectl("run", "holder", "-n", namespace, "--image=busybox")
+    token = server.kubectl("create", "token", "default", "-n", namespace, "--bound-object-kind", "Pod", "--bound-object-name", "holder").stdout.strip()
+    header = {"Authorization": f"Bearer {token}"}
+    assert server.raw("/api", headers=header, auth=False)[0] == 200
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["kubernetes.io"]["pod"]["name"] == "holder" and claims["iss"] == "https://kubernetes.default.svc.cluster.local"
+    server.kubectl("delete", "pod", "holder", "-n", namespace, "--wait=true")
+    assert server.raw("/api", headers=header, auth=False)[0] == 401
+    status, body = server.raw("/.well-known/openid-configuration", auth=False)
+    assert status == 200 and json.loads(body)["jwks_uri"] == "https://kubernetes.default.svc.cluster.local/openid/v1/jwks"
+    status, body = server.raw("/openid/v1/jwks", auth=False)
+    key = json.loads(body)["keys"][0]
+    assert status == 200 and key["kty"] == "EC" and key["alg"] == "ES256" and key["crv"] == "P-256"
