@@ -7,12 +7,11 @@ import Testing
     let tokens: ServiceAccountTokens
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
+    let claims: ServiceAccountTokens.Claims
+
     init() throws {
         tokens = try ServiceAccountTokens(pem: P256.Signing.PrivateKey().pemRepresentation)
-    }
-
-    var claims: ServiceAccountTokens.Claims {
-        .init(namespace: "team", name: "default", uid: "u-1", audiences: [ServiceAccountTokens.issuer], expires: now.addingTimeInterval(3600))
+        claims = .init(namespace: "team", name: "default", uid: "u-1", audiences: [ServiceAccountTokens.defaultIssuer], expires: now.addingTimeInterval(3600))
     }
 
     @Test func issuedTokensVerify() throws {
@@ -32,5 +31,18 @@ import Testing
         let other = try ServiceAccountTokens(pem: P256.Signing.PrivateKey().pemRepresentation)
         #expect(other.verify(token, now: now) == nil)
         #expect(tokens.verify("not.a.jwt", now: now) == nil)
+    }
+
+    @Test func boundClaimsRoundTripAndIssuersMustMatch() throws {
+        var bound = claims
+        bound.bound = .init(kind: "Pod", name: "web-0", uid: "p-1")
+        bound.node = .init(kind: "Node", name: "n1", uid: "n-1")
+        let token = try tokens.issue(bound, now: now)
+        #expect(tokens.verify(token, now: now) == bound)
+        let elsewhere = try ServiceAccountTokens(pem: P256.Signing.PrivateKey().pemRepresentation, issuer: "https://issuer.example")
+        let foreign = try elsewhere.issue(claims, now: now)
+        #expect(elsewhere.verify(foreign, now: now) != nil && tokens.verify(foreign, now: now) == nil)
+        let jwks = try tokens.jwks()
+        #expect(jwks["keys"][0]["kid"].stringValue == (try tokens.keyID()))
     }
 }
