@@ -272,7 +272,7 @@ struct ServerCommand: TugSubcommand {
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped,
                          policyReady: policyReady),
-            RBACPolicyService(store: store),
+            RBACPolicyService(store: store, startAfter: policyReady),
             ResourceQuotaStatusService(store: store),
             // Signs CertificateSigningRequests (a data dir made before the CA key was kept cannot).
             credentials.ca.map { CertificateSigningService(store: store, ca: $0) } ?? ShutdownHook {},

@@ -12,10 +12,13 @@ import TugStorage
 public struct RBACPolicyService: Service {
     let store: ObjectStore
     let logger: Logger
+    /// Opened once `prepare` has run (at start-up the two would only race each other for the store).
+    let startAfter: Gate?
     static let group = "rbac.authorization.k8s.io"
 
-    public init(store: ObjectStore, logger: Logger = Logger(label: "tug.rbac")) {
+    public init(store: ObjectStore, startAfter: Gate? = nil, logger: Logger = Logger(label: "tug.rbac")) {
         self.store = store
+        self.startAfter = startAfter
         self.logger = logger
     }
 
@@ -41,8 +44,15 @@ public struct RBACPolicyService: Service {
     public static func prepare(_ store: ObjectStore, logger: Logger = Logger(label: "tug.rbac")) async throws {
         guard let kinds = Kinds(store) else { return }
         let reconciler = BootstrapReconciler(store: store, logger: logger)
-        for role in BootstrapPolicy.clusterRoles { try await reconciler.ensure(role, definition: kinds.clusterRoles) }
-        for binding in BootstrapPolicy.clusterRoleBindings { try await reconciler.ensure(binding, definition: kinds.clusterRoleBindings) }
+        // Side by side, so the store commits a first start's objects in a few transactions (one after another
+        // they took 80 ms, past the server's start-up budget).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for role in BootstrapPolicy.clusterRoles { group.addTask { try await reconciler.ensure(role, definition: kinds.clusterRoles) } }
+            for binding in BootstrapPolicy.clusterRoleBindings {
+                group.addTask { try await reconciler.ensure(binding, definition: kinds.clusterRoleBindings) }
+            }
+            try await group.waitForAll()
+        }
         let service = RBACPolicyService(store: store, logger: logger)
         _ = try await service.aggregate(kinds)
         try service.compile(kinds)
@@ -50,6 +60,7 @@ public struct RBACPolicyService: Service {
 
     public func run() async throws {
         guard let kinds = Kinds(store) else { return }
+        await startAfter?.wait()
         let prefixes = kinds.all.map { StorageKeys.prefix($0, namespace: nil) }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // Subscribe before reading, so a change between the read and the wait is not missed.
@@ -88,20 +99,27 @@ public struct RBACPolicyService: Service {
         var wrote = false
         for _ in 0..<8 {
             let roles = try list(kinds.clusterRoles)
-            var changed = false
+            var updates: [JSONValue] = []
             for role in roles {
                 guard let rules = ClusterRoleAggregation.rules(for: role, among: roles), (role["rules"].arrayValue ?? []) != rules else { continue }
                 var updated = role
                 updated["rules"] = .array(rules)
-                do {
-                    _ = try await store.update(kinds.clusterRoles, namespace: "", name: role.name, object: updated)
-                } catch {
-                    // Someone else wrote it meanwhile: the next pass reads it again.
-                    guard error.code == 409 || error.code == 404 else { throw error }
-                }
-                changed = true
+                updates.append(updated)
             }
-            guard changed else { return wrote }
+            guard !updates.isEmpty else { return wrote }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for updated in updates {
+                    group.addTask {
+                        do {
+                            _ = try await store.update(kinds.clusterRoles, namespace: "", name: updated.name, object: updated)
+                        } catch let error as StatusError {
+                            // Someone else wrote it meanwhile: the next pass reads it again.
+                            guard error.code == 409 || error.code == 404 else { throw error }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
             wrote = true
         }
         return wrote
