@@ -179,6 +179,16 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Encryption at rest (kube-apiserver's EncryptionConfiguration: aescbc, aesgcm, identity).
+        .target(
+            name: "TugEncryption",
+            dependencies: [
+                "TugStorage", "TugAPIMachinery",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "TugStorageSQLite",
             dependencies: [
@@ -247,7 +257,8 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAdmission", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAdmission", "TugEncryption", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -281,7 +292,7 @@ let package = Package(
         .testTarget(name: "TugIngressTests", dependencies: ["TugIngress", "TugAPIMachinery"]),
         .testTarget(name: "TugProxyTests", dependencies: ["TugProxy", "TugAPIMachinery"]),
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
-        .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite", "TugEncryption", "TugAPIMachinery", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),

@@ -14,6 +14,7 @@ import TugClient
 import TugControllerRuntime
 import TugControllers
 import TugDNS
+import TugEncryption
 import TugIngress
 import TugNodeAgent
 import TugOS
@@ -86,6 +87,12 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "Namespaces Pod Security Admission does not check (comma-separated).")
     var podSecurityExemptNamespaces = ""
 
+    @Flag(help: "Encrypt Secrets at rest (a key is made under <data-dir>/server/cred on first use; once on, it stays on).")
+    var secretsEncryption = false
+
+    @Option(help: "An EncryptionConfiguration file (kube-apiserver's --encryption-provider-config) instead of the generated one.")
+    var encryptionProviderConfig: String?
+
     @Option(help: "The issuer of service-account tokens (their iss and the audience the API accepts), as kube-apiserver's --service-account-issuer.")
     var serviceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
 
@@ -151,10 +158,16 @@ struct ServerCommand: TugSubcommand {
             throw CommandFailure("cannot load or create the cluster credentials in \(dataDir)/server/tls: \(error)")
         }
         let scheme = Scheme.builtIn
+        let encryption: EncryptionConfiguration?
+        do {
+            encryption = try SecretsEncryption.load(dataDir: dataDir, providerConfig: encryptionProviderConfig, enable: secretsEncryption)
+        } catch {
+            throw CommandFailure("the encryption configuration is unusable: \(error)")
+        }
         let backend: SQLiteBackend
         do {
             backend = try SQLiteBackend(path: "\(dataDir)/server/db/state.db", indexedFields: StorageKeys.indexedFields, logger: Logger(label: "tug.storage"),
-                                        indexer: StorageKeys.indexer(scheme: scheme))
+                                        transformer: encryption.map(EncryptionTransformer.init), indexer: StorageKeys.indexer(scheme: scheme))
         } catch {
             throw CommandFailure("cannot open the store \(dataDir)/server/db/state.db: \(error)")
         }

@@ -40,10 +40,12 @@ public final class SQLiteBackend: MemoryStateBackend {
     /// with 5,000 leases renewed every 10 s).
     let compactionSlice: Int64
     let metrics = StorageMetrics()
+    /// How values are kept on disk (encryption at rest); nil: as they are.
+    let transformer: (any ValueTransformer)?
 
     public init(path: String, historyLimit: Int = 50_000, compactEvery: Int = 10_000, keepRevisions: Int64 = 1_000,
                 compactionSlice: Int64 = 1_000, indexedFields: Set<String> = [], logger: Logger = Logger(label: "tug.storage.sqlite"),
-                indexer: AttributeIndexer) throws {
+                transformer: (any ValueTransformer)? = nil, indexer: AttributeIndexer) throws {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode=WAL")
@@ -55,6 +57,7 @@ public final class SQLiteBackend: MemoryStateBackend {
         self.compactEvery = compactEvery
         self.keepRevisions = keepRevisions
         self.compactionSlice = max(1, compactionSlice)
+        self.transformer = transformer
         state = MemoryState(historyLimit: historyLimit, indexedFields: indexedFields)
         (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         try migrate()
@@ -84,7 +87,17 @@ public final class SQLiteBackend: MemoryStateBackend {
 
     /// Rebuilds current state: the newest row of each name, unless that row is a deletion.
     func recover(indexer: AttributeIndexer) throws {
-        let (objects, corrupt, revision) = try database.read { db in try Self.current(db, indexer: indexer) }
+        let transformer = self.transformer
+        let (objects, corrupt, revision, stale) = try database.read { db in try Self.current(db, indexer: indexer, transformer: transformer) }
+        if let transformer, !stale.isEmpty {
+            // Values under an older key (or none) are written again under the current one, in place, before serving:
+            // rotating a key and restarting re-encrypts everything (`tug secrets-encrypt reencrypt` does it offline).
+            try database.write { db in
+                let statement = try db.cachedStatement(sql: "UPDATE kine SET value = ? WHERE id = ?")
+                for object in stale { try statement.execute(arguments: [Data(try transformer.toStorage(object.value, key: object.key)), object.revision]) }
+            }
+            logger.info("values written again under the current encryption key", metadata: ["count": "\(stale.count)"])
+        }
         // A corrupt record would be spliced as is into every LIST (malformed JSON for all clients): it is reported
         // and kept out of memory, so the rest of the store serves normally. A write of the same name replaces it.
         for record in corrupt {
@@ -100,7 +113,8 @@ public final class SQLiteBackend: MemoryStateBackend {
 
     /// The newest row of each name, unless that row is a deletion, split into readable objects and corrupt records;
     /// with the store's revision.
-    static func current(_ db: Database, indexer: AttributeIndexer) throws -> ([StoredObject], [CorruptRecord], Int64) {
+    static func current(_ db: Database, indexer: AttributeIndexer, transformer: (any ValueTransformer)? = nil)
+        throws -> ([StoredObject], [CorruptRecord], Int64, stale: [StoredObject]) {
         let revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM kine") ?? 0
         let compacted = try Int64.fetchOne(db, sql: "SELECT value FROM kine_meta WHERE key = 'compact_rev'") ?? 0
         let rows = try Row.fetchAll(db, sql: """
@@ -110,18 +124,23 @@ public final class SQLiteBackend: MemoryStateBackend {
             """)
         var objects: [StoredObject] = []
         var corrupt: [CorruptRecord] = []
+        var stale: [StoredObject] = []
         for row in rows {
             let key: String = row["name"]
             let value: Data = row["value"]
-            let bytes = [UInt8](value)
             do {
-                objects.append(StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes,
-                                            attributes: try indexer(key, bytes)))
+                var bytes = [UInt8](value)
+                var old = false
+                if let transformer { (bytes, old) = try transformer.fromStorage(bytes, key: key) }
+                let object = StoredObject(key: key, revision: row["id"], createRevision: row["create_revision"], value: bytes,
+                                          attributes: try indexer(key, bytes))
+                objects.append(object)
+                if old { stale.append(object) }
             } catch {
                 corrupt.append((key, "\(error)"))
             }
         }
-        return (objects, corrupt, max(revision, compacted))
+        return (objects, corrupt, max(revision, compacted), stale)
     }
 
     /// The corrupt records of the store at `path`, read without writing (`tug doctor`, also while a server runs).
@@ -216,8 +235,9 @@ public final class SQLiteBackend: MemoryStateBackend {
                     let statement = try db.cachedStatement(sql: "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)")
                     for w in writes {
                         let o = w.event.object
+                        let value = try transformer?.toStorage(o.value, key: o.key) ?? o.value
                         try statement.execute(arguments: [o.revision, o.key, w.event.type == .added ? 1 : 0, w.event.type == .deleted ? 1 : 0,
-                                                          o.createRevision, w.previousRevision, Data(o.value)])
+                                                          o.createRevision, w.previousRevision, Data(value)])
                     }
                 }
             }
