@@ -63,7 +63,9 @@ def test_operator_lifecycle(server, namespace):
         core.create_namespaced_config_map(namespace, {"metadata": {"name": "src", "labels": {"kopf-test": "yes"}}, "data": {"a": "1"}})
         child = wait_until(lambda: read("src-child"), 30, "the operator creates the child")
         assert child.data == {"a": "1"} and [o.name for o in child.metadata.owner_references] == ["src"]
-        src = read("src")
+        # kopf records what it handled after the handler returns, so the child can be seen before the annotation.
+        src = wait_until(lambda: (o := read("src")).metadata.annotations and "kopf.zalando.org/last-handled-configuration" in o.metadata.annotations
+                         and o, 30, "the operator records the handled configuration")
         assert "tugboat.test/kopf" in src.metadata.finalizers
         assert json.loads(src.metadata.annotations["kopf.zalando.org/last-handled-configuration"])["data"] == {"a": "1"}
         events = wait_until(lambda: core.list_namespaced_event(namespace, field_selector="involvedObject.name=src").items, 30,
