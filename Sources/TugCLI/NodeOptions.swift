@@ -39,6 +39,12 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Log files kept per container, the current one included.")
     var containerLogMaxFiles = 5
 
+    @Option(help: "The most processes one pod may run, its containers together (-1: no limit).")
+    var podMaxPids: Int64 = -1
+
+    @Flag(help: "Confine containers that name no seccomp profile with RuntimeDefault, as the kubelet's --seccomp-default.")
+    var seccompDefault = false
+
     func configuration(dataDir: String) throws -> AgentConfiguration {
         let name = (nodeName ?? ProcessInfo.processInfo.hostName).lowercased()
         var configuration = AgentConfiguration(nodeName: name, root: "\(dataDir)/agent", imagesRoot: "\(dataDir)/images")
@@ -55,6 +61,9 @@ struct NodeOptions: ParsableArguments {
         configuration.containerLogMaxFiles = containerLogMaxFiles
         guard nodeLeaseDurationSeconds >= 1 else { throw ValidationError("--node-lease-duration-seconds must be at least 1") }
         configuration.leaseDurationSeconds = nodeLeaseDurationSeconds
+        guard podMaxPids == -1 || podMaxPids >= 1 else { throw ValidationError("--pod-max-pids must be -1 (no limit) or at least 1, got \(podMaxPids)") }
+        configuration.podPidsLimit = podMaxPids == -1 ? nil : podMaxPids
+        configuration.seccompDefault = seccompDefault
         for label in nodeLabel {
             let pair = label.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, !pair[0].isEmpty else { throw ValidationError("--node-label must be key=value, got \"\(label)\"") }

@@ -21,6 +21,10 @@ public struct AgentConfiguration: Sendable {
     /// Container log rotation (the kubelet's containerLogMaxSize and containerLogMaxFiles).
     public var containerLogMaxBytes = 10 << 20
     public var containerLogMaxFiles = 5
+    /// The most processes one pod may run (the kubelet's `--pod-max-pids`); nil for no limit.
+    public var podPidsLimit: Int64?
+    /// RuntimeDefault seccomp for containers that name no profile (the kubelet's `--seccomp-default`).
+    public var seccompDefault = false
 
     public init(nodeName: String, root: String, imagesRoot: String) {
         self.nodeName = nodeName

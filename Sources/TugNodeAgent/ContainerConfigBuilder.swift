@@ -45,12 +45,14 @@ struct ContainerConfigBuilder {
         process.additionalGids = groups
         let privileged = security["privileged"].boolValue == true
         process.capabilities = Self.capabilities(security["capabilities"])
+        let addsAll = (security["capabilities"]["add"].arrayValue ?? []).contains { $0.stringValue.map(Self.normalize) == "ALL" }
         process.noNewPrivileges = security["allowPrivilegeEscalation"].boolValue != true && !privileged
 
         var config = ContainerConfig(name: container["name"].stringValue ?? "", attempt: attempt, image: image, process: process, logPath: logPath)
         config.runAsUser = (security["runAsUser"].intValue ?? podSecurity["runAsUser"].intValue).map { UInt32($0) }
         config.runAsGroup = (security["runAsGroup"].intValue ?? podSecurity["runAsGroup"].intValue).map { UInt32($0) }
         config.privileged = privileged
+        config.allCapabilities = addsAll
         config.readOnlyRoot = security["readOnlyRootFilesystem"].boolValue == true
         config.resources = Self.resources(container["resources"])
         config.tty = container["tty"].boolValue == true

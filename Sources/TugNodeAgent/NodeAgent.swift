@@ -56,7 +56,9 @@ public final class NodeAgent: Service, Sendable {
             nodeName: configuration.nodeName, hostIP: hostIP, podsRoot: "\(configuration.root)/pods", runtime: runtime,
             images: LocalImageProvider(store: images, pull: { reference in try await registry.pull(reference) }), volumes: VolumeManager(podsRoot: "\(configuration.root)/pods", cluster: cluster),
             cluster: cluster, writer: APIPodWriter(client: client), backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
-            sandboxes: SandboxConfigBuilder(clusterDNS: clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv),
+            sandboxes: SandboxConfigBuilder(clusterDNS: clusterDNS, clusterDomain: configuration.clusterDomain, hostResolvConf: hostResolv,
+                                            pidsLimit: configuration.podPidsLimit),
+            security: ContainerSecurity(seccompDirectory: "\(configuration.root)/seccomp", seccompDefault: configuration.seccompDefault),
             events: events, logger: logger)
         let workers = PodWorkers(syncer: syncer)
         kicker.set(workers)

@@ -69,6 +69,7 @@ extension PodSyncer {
             FileManager.default.createFile(atPath: termination, contents: nil, attributes: [.posixPermissions: 0o666])
             var built = try await builder.build(container: spec, image: image, attempt: attempt, logPath: logPath(uid: uid, name: name, attempt: attempt),
                                                 terminationLog: termination)
+            try security.apply(pod: pod, container: spec, to: &built)
             built.labels[ContainerLabels.isInit] = isInit ? "true" : "false"
             config = built
         } catch {

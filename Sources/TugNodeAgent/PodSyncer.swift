@@ -44,6 +44,7 @@ struct PodSyncer: Sendable {
     let probes: ProbeManager
     let memory: PodMemory
     let sandboxes: SandboxConfigBuilder
+    let security: ContainerSecurity
     let events: any PodEvents
     let logger: Logger
 

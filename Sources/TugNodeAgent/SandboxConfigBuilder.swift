@@ -8,6 +8,8 @@ struct SandboxConfigBuilder {
     let clusterDNS: [String]
     let clusterDomain: String
     let hostResolvConf: String
+    /// The node's podPidsLimit, put on the pod's cgroup.
+    var pidsLimit: Int64? = nil
 
     func build(pod: JSONValue, attempt: Int) -> SandboxConfig {
         let metadata = pod["metadata"]
@@ -17,6 +19,7 @@ struct SandboxConfigBuilder {
         var config = SandboxConfig(podUID: metadata["uid"].stringValue ?? "", name: name, namespace: metadata["namespace"].stringValue ?? "default",
                                    attempt: attempt, hostname: hostname, resolvConf: resolvConf(pod))
         config.hostNetwork = spec["hostNetwork"].boolValue == true
+        config.pidsLimit = pidsLimit
         config.hostAliases = (spec["hostAliases"].arrayValue ?? []).compactMap { alias in
             guard let ip = alias["ip"].stringValue else { return nil }
             let names = (alias["hostnames"].arrayValue ?? []).compactMap(\.stringValue)

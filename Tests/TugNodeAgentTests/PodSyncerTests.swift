@@ -24,6 +24,7 @@ import TugAPIMachinery
                                volumes: VolumeManager(podsRoot: root, cluster: cluster), cluster: cluster, writer: writer,
                                backoff: RestartBackoff(), probes: probes, memory: PodMemory(),
                                sandboxes: SandboxConfigBuilder(clusterDNS: ["10.43.0.10"], clusterDomain: "cluster.local", hostResolvConf: "nameserver 1.1.1.1\n"),
+                               security: ContainerSecurity(seccompDirectory: "\(root)/seccomp"),
                                events: events, logger: Logger(label: "test"))
             self.pod = pod
         }

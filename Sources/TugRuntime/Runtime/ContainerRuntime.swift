@@ -15,6 +15,8 @@ public struct SandboxConfig: Sendable, Hashable {
     public var hostAliases: [String] = []
     public var hostNetwork = false
     public var portMappings: [PortMapping] = []
+    /// The most processes the pod's containers may run together (the kubelet's podPidsLimit); nil for no limit.
+    public var pidsLimit: Int64?
 
     /// A hostPort mapping, as the portmap plugin takes it.
     public typealias PortMapping = CNINetwork.PortMapping
@@ -56,6 +58,14 @@ public struct ContainerConfig: Sendable, Hashable {
     public var resources = ContainerSpec.Resources()
     public var privileged = false
     public var readOnlyRoot = false
+    /// `capabilities.add: [ALL]`: every capability the node holds, as privileged gets (containerd's "all current").
+    public var allCapabilities = false
+    /// `procMount: Unmasked`.
+    public var unmaskedProc = false
+    public var seccomp = SeccompProfile.unconfined
+    /// hostPID / hostIPC: the container stays in the host's PID / IPC namespace instead of its own / the pod's.
+    public var hostPID = false
+    public var hostIPC = false
     /// `tty`, `stdin` and `stdinOnce` of the container: its stdio is then held open by the monitor for attach.
     public var tty = false
     public var stdin = false

@@ -24,7 +24,7 @@ extension LinuxRuntime {
             for layer in config.image.layers { lower.insert(try await layers.unpacked(layer), at: 0) }
             try Mounts.overlay(lower: lower, upper: "\(directory)/upper", work: "\(directory)/work", target: rootfs)
             let spec = try containerSpec(config, id: id, sandbox: sandbox, rootfs: rootfs)
-            try Data(JSONWriter.bytes(OCISpec.render(spec))).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+            try Self.writeConfig(spec, in: directory)
             let started = try await monitor.start(id: id, files: files(id: id, log: config.logPath), stdin: config.stdin,
                                                   stdinOnce: config.stdinOnce, tty: config.tty)
             info.pid = started.pid
@@ -53,7 +53,14 @@ extension LinuxRuntime {
         process.uid = user.uid
         process.gid = user.gid
         if !process.env.contains(where: { $0.hasPrefix("HOME=") }) { process.env.append("HOME=\(user.home)") }
-        var namespaces: [ContainerSpec.Namespace] = [.new("pid"), .new("mount"), .join("ipc", path: "/proc/\(sandbox.pid)/ns/ipc")]
+        if config.privileged || config.allCapabilities {
+            process.capabilities = hostBoundingSet
+        } else if let missing = process.capabilities.first(where: { !hostBoundingSet.contains($0) }) {
+            throw RuntimeError("capability CAP_\(missing) is not in this node's bounding set: the node agent does not hold it, so no container can")
+        }
+        var namespaces: [ContainerSpec.Namespace] = [.new("mount")]
+        if !config.hostPID { namespaces.append(.new("pid")) }
+        if !config.hostIPC { namespaces.append(.join("ipc", path: "/proc/\(sandbox.pid)/ns/ipc")) }
         if !sandbox.hostNetwork {
             namespaces += [.join("network", path: "/proc/\(sandbox.pid)/ns/net"), .join("uts", path: "/proc/\(sandbox.pid)/ns/uts")]
         }
@@ -61,6 +68,9 @@ extension LinuxRuntime {
                                  cgroupsPath: "\(cgroupParent)/pod\(sandbox.podUID)/\(id)")
         spec.readOnlyRoot = config.readOnlyRoot
         spec.privileged = config.privileged
+        spec.unmaskedProc = config.unmaskedProc
+        spec.seccomp = config.seccomp
+        if config.privileged { spec.devices = HostPrivileges.devices() }
         spec.resources = config.resources
         let sandboxDirectory = records.sandboxDirectory(sandbox.id)
         spec.mounts = [

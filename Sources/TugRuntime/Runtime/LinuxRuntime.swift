@@ -23,6 +23,8 @@ public final class LinuxRuntime: ContainerRuntime {
     let cgroupParent: String
     /// The pod bridge; each pod CIDR has its own (a bridge carries one gateway address).
     public let bridge: String
+    /// The capabilities this process may pass on (a privileged container gets exactly these).
+    let hostBoundingSet = HostPrivileges.boundingSet()
 
     /// `podCIDR` nil reuses the range this root was last run with (for `tug reset`).
     public init(root: String, images: ImageStore, podCIDR: String?, runcBinary: String = "/usr/sbin/runc",
@@ -35,6 +37,9 @@ public final class LinuxRuntime: ContainerRuntime {
         let podCIDR = podCIDR ?? (FileManager.default.contents(atPath: settingsPath).flatMap { try? JSONParser.parseValue([UInt8]($0)) }?["podCIDR"].stringValue
                                   ?? "10.42.0.0/24")
         bridge = Self.bridgeName(for: podCIDR)
+        // The runtime's root holds container configs (their environment carries Secrets) and pod volumes: root only.
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(root, 0o700)
         try FileManager.default.createDirectory(atPath: "\(root)/cni", withIntermediateDirectories: true)
         try Data(JSONWriter.bytes(["podCIDR": .string(podCIDR), "bridge": .string(bridge)])).write(to: URL(fileURLWithPath: settingsPath), options: .atomic)
         records = try RuntimeRecords(root: root)
@@ -116,7 +121,8 @@ public final class LinuxRuntime: ContainerRuntime {
         spec.readOnlyRoot = true
         spec.hostname = config.hostNetwork ? nil : config.hostname
         spec.resources.cpuShares = 2
-        try Data(JSONWriter.bytes(OCISpec.render(spec))).write(to: URL(fileURLWithPath: "\(directory)/config.json"))
+        if let limit = config.pidsLimit { try limitPids(of: "\(cgroupParent)/pod\(config.podUID)", to: limit) }
+        try Self.writeConfig(spec, in: directory)
 
         let started = try await monitor.start(id: id, files: .init(bundle: directory, log: "\(directory)/pause.log"))
         info.pid = started.pid
@@ -185,6 +191,27 @@ public final class LinuxRuntime: ContainerRuntime {
             if info.state == .ready, !ContainerMonitor.isAlive(info.pid) { info.state = .notReady }
             return info
         }
+    }
+
+    /// A bundle's `config.json`, 0600: the process environment in it may carry Secrets' values.
+    static func writeConfig(_ spec: ContainerSpec, in directory: String) throws {
+        let path = "\(directory)/config.json"
+        guard FileManager.default.createFile(atPath: path, contents: Data(JSONWriter.bytes(OCISpec.render(spec))), attributes: [.posixPermissions: 0o600]) else {
+            throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        chmod(path, 0o600)
+    }
+
+    /// Caps the processes of a whole pod: `pids.max` on the pod's cgroup, the parent of its containers' own.
+    func limitPids(of podCgroup: String, to limit: Int64) throws {
+        let unified = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+        let directory = unified ? "/sys/fs/cgroup\(podCgroup)" : "/sys/fs/cgroup/pids\(podCgroup)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard let handle = FileHandle(forWritingAtPath: "\(directory)/pids.max") else {
+            throw RuntimeError("cannot write \(directory)/pids.max (is the pids cgroup controller mounted?)")
+        }
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data(String(limit).utf8))
     }
 
     /// Removes a cgroup directory in every v1 hierarchy (after runc deleted the containers' own ones).

@@ -68,8 +68,30 @@ public struct ContainerSpec: Sendable, Hashable {
     public var namespaces: [Namespace]
     public var cgroupsPath: String
     public var resources = Resources()
+    /// Privileged: host devices, writable /sys and cgroups, no masked paths, no `no_new_privs`. Its capabilities
+    /// are whatever `process.capabilities` holds (the runtime gives it the host's bounding set).
     public var privileged = false
+    /// `procMount: Unmasked`: /proc without masked or read-only paths.
+    public var unmaskedProc = false
+    public var seccomp = SeccompProfile.unconfined
+    /// Device nodes created in the container's /dev (a privileged container gets the host's).
+    public var devices: [Device] = []
     public var annotations: [String: String] = [:]
+
+    public struct Device: Sendable, Hashable {
+        /// `c` or `b`.
+        public var type: String
+        public var path: String
+        public var major: Int64
+        public var minor: Int64
+        public var fileMode: UInt32
+        public var uid: UInt32
+        public var gid: UInt32
+
+        public init(type: String, path: String, major: Int64, minor: Int64, fileMode: UInt32, uid: UInt32, gid: UInt32) {
+            (self.type, self.path, self.major, self.minor, self.fileMode, self.uid, self.gid) = (type, path, major, minor, fileMode, uid, gid)
+        }
+    }
 
     public init(process: Process, rootPath: String, namespaces: [Namespace], cgroupsPath: String) {
         self.process = process
@@ -91,7 +113,7 @@ public enum OCISpec {
         "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
     ]
 
-    /// Every capability up to CAP_CHECKPOINT_RESTORE, for privileged containers.
+    /// Every capability up to CAP_CHECKPOINT_RESTORE, in number order (CAP_CHOWN is 0).
     public static let allCapabilities = [
         "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
         "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
@@ -123,7 +145,7 @@ public enum OCISpec {
     }
 
     public static func render(_ spec: ContainerSpec) -> JSONValue {
-        let capabilities = spec.privileged ? allCapabilities : spec.process.capabilities
+        let capabilities = spec.process.capabilities
         let capabilityNames = JSONValue.array(capabilities.map { .string("CAP_" + $0) })
         var process: JSONValue = [
             "terminal": .bool(spec.process.terminal),
@@ -154,7 +176,16 @@ public enum OCISpec {
             "cgroupsPath": .string(spec.cgroupsPath),
             "resources": resources(spec),
         ]
-        if !spec.privileged {
+        if let seccomp = spec.privileged ? nil : spec.seccomp.document(capabilities: capabilities) {
+            linux["seccomp"] = seccomp
+        }
+        if !spec.devices.isEmpty {
+            linux["devices"] = .array(spec.devices.map { device in
+                ["type": .string(device.type), "path": .string(device.path), "major": .int(device.major), "minor": .int(device.minor),
+                 "fileMode": .int(Int64(device.fileMode)), "uid": .int(Int64(device.uid)), "gid": .int(Int64(device.gid))]
+            })
+        }
+        if !spec.privileged, !spec.unmaskedProc {
             linux["maskedPaths"] = .array(maskedPaths.map { .string($0) })
             linux["readonlyPaths"] = .array(readonlyPaths.map { .string($0) })
         }
