@@ -8,6 +8,8 @@ import Glibc
 /// `name` → `..data/name` symlink per top-level entry. Used for configMap, secret, downwardAPI and projected volumes.
 struct AtomicWriter {
     let directory: String
+    /// Owner of the published directory and files (nil: root).
+    var owner: (uid: UInt32, gid: UInt32)? = nil
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -22,14 +24,19 @@ struct AtomicWriter {
         let stamp = "..\(Int(Date().timeIntervalSince1970 * 1000))_\(UInt32.random(in: 0...UInt32.max))"
         let staging = "\(directory)/\(stamp)"
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        if let owner { chown(staging, owner.uid, owner.gid) }
         for (path, file) in files {
             guard !path.hasPrefix("/"), !path.split(separator: "/").contains(".."), !path.hasPrefix("..") else {
                 throw Failure(description: "invalid path \"\(path)\" in volume")
             }
             let full = "\(staging)/\(path)"
             try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard fm.createFile(atPath: full, contents: Data(file.bytes)) else { throw Failure(description: "cannot write \(full)") }
-            chmod(full, mode_t(file.mode))
+            // Created with its final mode: a secret is never readable by others, not even for a moment.
+            guard fm.createFile(atPath: full, contents: Data(file.bytes), attributes: [.posixPermissions: file.mode & 0o7777]) else {
+                throw Failure(description: "cannot write \(full)")
+            }
+            chmod(full, mode_t(file.mode & 0o7777))
+            if let owner { chown(full, owner.uid, owner.gid) }
         }
         let previous = try? fm.destinationOfSymbolicLink(atPath: "\(directory)/..data")
         let temporaryLink = "\(directory)/..data_tmp"

@@ -34,6 +34,8 @@ struct VolumeManager: Sendable {
         let namespace = pod["metadata"]["namespace"].stringValue ?? "default"
         var prepared: [String: PreparedVolume] = [:]
         let environment = ContainerEnvironment(pod: pod, lookup: { _, _ in nil }, hostIP: hostIP, podIP: podIP)
+        let ownership = VolumeOwnership(pod: pod)
+        try Self.privateDirectory("\(podDirectory(uid))/volumes", parent: podDirectory(uid))
         for volume in pod["spec"]["volumes"].arrayValue ?? [] {
             let name = volume["name"].stringValue ?? ""
             let base = "\(podDirectory(uid))/volumes"
@@ -59,10 +61,11 @@ struct VolumeManager: Sendable {
                 let path = "\(base)/\(kind)/\(name)"
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
                 if kind == "secret" || kind == "projected", !Mounts.isMountPoint(path) {
-                    try Mounts.tmpfs(at: path, sizeLimit: nil)
+                    let root = ownership.tmpfs
+                    try Mounts.tmpfs(at: path, sizeLimit: nil, mode: root.mode, uid: root.uid, gid: root.gid)
                 }
-                let files = try await contents(of: volume, namespace: namespace, pod: pod, environment: environment)
-                try AtomicWriter(directory: path).write(files)
+                let files = try await contents(of: volume, namespace: namespace, pod: pod, environment: environment, ownership: ownership)
+                try AtomicWriter(directory: path, owner: ownership.fileOwner).write(files)
                 prepared[name] = PreparedVolume(path: path, readOnly: true)
             } else {
                 throw Failure(description: "volume \"\(name)\": unsupported volume type (\(volume.objectValue?.keys.filter { $0 != "name" }.sorted().joined(separator: ", ") ?? ""))")
@@ -100,7 +103,13 @@ struct VolumeManager: Sendable {
 
     typealias Files = [String: (bytes: [UInt8], mode: Int)]
 
-    func contents(of volume: JSONValue, namespace: String, pod: JSONValue, environment: ContainerEnvironment) async throws -> Files {
+    func contents(of volume: JSONValue, namespace: String, pod: JSONValue, environment: ContainerEnvironment,
+                  ownership: VolumeOwnership = VolumeOwnership()) async throws -> Files {
+        try await unowned(volume, namespace: namespace, pod: pod, environment: environment, ownership: ownership)
+            .mapValues { ($0.bytes, ownership.fileMode(requested: $0.mode)) }
+    }
+
+    func unowned(_ volume: JSONValue, namespace: String, pod: JSONValue, environment: ContainerEnvironment, ownership: VolumeOwnership) async throws -> Files {
         if volume["configMap"] != .null { return try await keyed(volume["configMap"], kind: "ConfigMap", namespace: namespace, defaultMode: volume["configMap"]["defaultMode"].intValue) }
         if volume["secret"] != .null {
             var source = volume["secret"]
@@ -128,7 +137,7 @@ struct VolumeManager: Sendable {
                         podName: pod["metadata"]["name"].stringValue ?? "", podUID: pod["metadata"]["uid"].stringValue ?? "")
                     tokens.put(key, jwt, refreshAfter: .seconds(lifetime * 8 / 10))
                 }
-                files[token["path"].stringValue ?? "token"] = (Array(jwt.utf8), Int(defaultMode ?? 0o644))
+                files[token["path"].stringValue ?? "token"] = (Array(jwt.utf8), ownership.tokenMode(requested: Int(defaultMode ?? 0o644)))
             }
         }
         return files
@@ -178,6 +187,14 @@ struct VolumeManager: Sendable {
     static func hasAPIVolumes(_ pod: JSONValue) -> Bool {
         (pod["spec"]["volumes"].arrayValue ?? []).contains { v in
             v["configMap"] != .null || v["secret"] != .null || v["projected"] != .null || v["downwardAPI"] != .null
+        }
+    }
+
+    /// Creates `path` (and `parent`) readable by root and its group only: pod directories hold Secrets' files.
+    static func privateDirectory(_ path: String, parent: String) throws {
+        for directory in [parent, path] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            chmod(directory, 0o750)
         }
     }
 

@@ -18,8 +18,8 @@ public enum Mounts {
     }
 
     /// A tmpfs (emptyDir with medium Memory), with an optional size limit in bytes.
-    public static func tmpfs(at target: String, sizeLimit: Int64?) throws {
-        let options = "mode=0777" + (sizeLimit.map { ",size=\($0)" } ?? "")
+    public static func tmpfs(at target: String, sizeLimit: Int64?, mode: Int = 0o777, uid: UInt32 = 0, gid: UInt32 = 0) throws {
+        let options = "mode=0\(String(mode, radix: 8)),uid=\(uid),gid=\(gid)" + (sizeLimit.map { ",size=\($0)" } ?? "")
         guard mount("tmpfs", target, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
             throw Failure(description: "mount tmpfs at \(target): \(String(cString: strerror(errno)))")
         }
