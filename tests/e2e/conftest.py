@@ -236,8 +236,9 @@ def node():
         if not os.path.exists(path):
             raise RuntimeError(f"{path} is missing: run `make deps`")
     from podhelpers import node_ready
-    # Small log files, so rotation is exercised (tests/e2e/test_pods.py::test_log_rotation).
-    s = Server(agent=True, extra_args=["--container-log-max-size", "64Ki", "--container-log-max-files", "3"]).start()
+    # Small log files, so rotation is exercised (tests/e2e/test_pods.py::test_log_rotation); a pod pids limit
+    # (tests/e2e/test_hardening.py::test_pod_pids_limit).
+    s = Server(agent=True, extra_args=["--container-log-max-size", "64Ki", "--container-log-max-files", "3", "--pod-max-pids", "256"]).start()
     try:
         wait_until(lambda: node_ready(s), 30, f"node not Ready:\n{s.tail()}")
         yield s
