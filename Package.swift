@@ -179,6 +179,8 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Audit logging (kube-apiserver's audit.k8s.io/v1 Policy and Event, the log backend with rotation).
+        .target(name: "TugAudit", dependencies: ["TugAuth", "TugAPIMachinery"], swiftSettings: strict),
         // Encryption at rest (kube-apiserver's EncryptionConfiguration: aescbc, aesgcm, identity).
         .target(
             name: "TugEncryption",
@@ -221,7 +223,7 @@ let package = Package(
         .target(
             name: "TugAPIServer",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugAuth", "TugRegistry", "TugClient",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAudit", "TugRegistry", "TugClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -257,7 +259,7 @@ let package = Package(
         .target(
             name: "TugCLI",
             dependencies: [
-                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAdmission", "TugEncryption", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
+                "TugAPIMachinery", "TugAPI", "TugAuth", "TugAudit", "TugAdmission", "TugEncryption", "TugStorage", "TugStorageSQLite", "TugRegistry", "TugAPIServer", "TugClient", "TugOS", "TugRuntime", "TugNodeAgent", "TugScheduler", "TugControllers", "TugControllerRuntime", "TugSim", "TugProxy", "TugDNS", "TugDNSWire", "TugIngress", "CJemalloc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -294,6 +296,7 @@ let package = Package(
         .testTarget(name: "TugSchedulerTests", dependencies: ["TugScheduler", "TugAPIMachinery"]),
         .testTarget(name: "TugStorageTests", dependencies: ["TugStorage", "TugStorageSQLite", "TugEncryption", "TugAPIMachinery", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TugClientTests", dependencies: ["TugClient"]),
+        .testTarget(name: "TugAuditTests", dependencies: ["TugAudit", "TugAuth", "TugAPIMachinery"]),
         .testTarget(name: "TugCLITests", dependencies: ["TugCLI"]),
         .testTarget(name: "TugOSTests", dependencies: ["TugOS"]),
         .testTarget(name: "TugRuntimeTests", dependencies: ["TugRuntime", "TugOS", "TugAPIMachinery", .product(name: "Hummingbird", package: "hummingbird")]),
