@@ -61,6 +61,8 @@ public final class APIServer: Sendable {
         /// kube-apiserver's `--service-account-issuer`: the `iss` of the tokens it signs, and the audience they must
         /// name to authenticate to it.
         public var serviceAccountIssuer = ServiceAccountTokens.defaultIssuer
+        /// Audit logging; nil (the default) for none.
+        public var audit: AuditBackend?
 
         public init(bindAddress: String, port: Int, credentials: ClusterCredentials) {
             self.bindAddress = bindAddress
@@ -190,12 +192,28 @@ public final class APIServer: Sendable {
         let watchQuery = query.bool("watch")
         // What admission tells the client without refusing the request (Pod Security warnings, …).
         let warnings = AdmissionWarnings()
+        let received = configuration.audit == nil ? Date.distantPast : Date()
+        var audit: RequestAudit?
+        var decision: (allowed: Bool, reason: String)?
+        var decoded: AuditRequestObject?
         do {
             var context = context
+            var request = request
+            var authenticated: UserInfo?
             if !Self.publicPaths.contains(path) {
-                context.user = try impersonate(request.headers, as: try await authenticate(request, channel: context.channel))
+                do {
+                    authenticated = try await authenticate(request, channel: context.channel)
+                } catch {
+                    audit = beginAudit(request, channel: context.channel, authenticated: nil, effective: nil, query: query, received: received)
+                    throw error
+                }
+                context.user = try impersonate(request.headers, as: authenticated!)
             }
             let user = context.user ?? .anonymous
+            if configuration.audit != nil {
+                audit = beginAudit(request, channel: context.channel, authenticated: authenticated ?? .anonymous, effective: user, query: query, received: received)
+                if audit != nil { await Self.auditPatchBody(&request, into: &audit!, limit: configuration.maxBodyBytes) }
+            }
             var flow: FlowRelease?
             var watch = false
             let resource = definition.flatMap { d in info.map { (info: $0, definition: d) } }
@@ -212,13 +230,24 @@ public final class APIServer: Sendable {
             }
             // A watch returns its seat once its initial events are out; anything else when its handler is done.
             defer { if !watch { flow?.release() } }
-            if context.user != nil { try authorize(method: request.method, path: path, query: query, user: user) }
-            response = try await AdmissionWarnings.$current.withValue(warnings) {
-                if let (i, d) = resource {
-                    return try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
-                                                    flow: watch ? flow : nil, user: context.user)
+            if context.user != nil {
+                do {
+                    decision = (true, try authorize(method: request.method, path: path, query: query, user: user))
+                } catch {
+                    decision = (false, "")
+                    throw error
                 }
-                return try await handleNonResource(request, path: path, query: query, user: user)
+            }
+            decoded = audit.map { $0.event.level >= .request && request.method != .patch } == true ? AuditRequestObject() : nil
+            let decoded = decoded
+            response = try await AdmissionWarnings.$current.withValue(warnings) {
+                try await AuditRequestObject.$current.withValue(decoded) {
+                    if let (i, d) = resource {
+                        return try await handleResource(request, info: i, definition: d, query: query, connection: context.channel,
+                                                        flow: watch ? flow : nil, user: context.user)
+                    }
+                    return try await handleNonResource(request, path: path, query: query, user: user)
+                }
             }
         } catch let error as StatusError {
             response = Responses.error(error)
@@ -228,6 +257,11 @@ public final class APIServer: Sendable {
         }
         for (name, value) in Responses.warnings(warnings.all) { response.headers.append(HTTPField(name: name, value: value)) }
         Self.addFlowHeaders(&response, classification)
+        if var audit {
+            if let decoded { audit.event.logRequest(decoded.object.withLock { $0 }) }
+            response.headers[HTTPField.Name("Audit-Id")!] = audit.event.auditID
+            Self.finishAudit(audit, response: &response, longRunning: Self.isLongRunning(info, query: query), decision: decision)
+        }
         record(request: request, info: labelled, watch: watchQuery, status: response.status.code, started: started, admitted: admitted)
         return response
     }

@@ -47,12 +47,17 @@ extension APIServer {
         return [attributes]
     }
 
-    /// Throws upstream's 403 unless the authorizer chain allows every attribute of the request.
-    func authorize(method: HTTPRequest.Method, path: String, query: QueryParameters, user: UserInfo) throws(StatusError) {
+    /// Throws upstream's 403 unless the authorizer chain allows every attribute of the request; returns the
+    /// authorizer's reason for allowing it (for the audit log).
+    @discardableResult
+    func authorize(method: HTTPRequest.Method, path: String, query: QueryParameters, user: UserInfo) throws(StatusError) -> String {
+        var reason = ""
         for attributes in Self.authorizationAttributes(method: method, path: path, query: query, user: user) {
             let decision = store.authorization.authorize(attributes)
             guard decision.allowed else { throw Self.forbidden(attributes, reason: decision.reason) }
+            reason = decision.reason
         }
+        return reason
     }
 
     /// `pods "web" is forbidden: User "jane" cannot get resource "pods" in API group "" in the namespace "default"`,

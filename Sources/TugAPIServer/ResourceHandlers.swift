@@ -123,6 +123,7 @@ extension APIServer {
         let body = try await collect(&req)
         var decoded = try BodyDecoding.decode(body, contentType: request.headers[.contentType] ?? "", definition: view.definition,
                                               validation: try BodyDecoding.validation(query))
+        AuditRequestObject.record(decoded.object)
         decoded.object = view.toStorage(decoded.object)
         return decoded
     }

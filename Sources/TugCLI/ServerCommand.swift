@@ -96,6 +96,8 @@ struct ServerCommand: TugSubcommand {
     @Option(help: "The issuer of service-account tokens (their iss and the audience the API accepts), as kube-apiserver's --service-account-issuer.")
     var serviceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
 
+    @OptionGroup var audit: AuditOptions
+
     @OptionGroup var logging: LogOptions
 
     func execute() async throws {
@@ -131,6 +133,7 @@ struct ServerCommand: TugSubcommand {
         }
         let serviceNetwork: ServiceNetwork
         do { serviceNetwork = try ServiceNetwork(cidr: serviceCidr) } catch { throw CommandFailure(error.description) }
+        let auditBackend = try audit.backend()
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(dataDir)/server/db", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let lock: DataDirLock
@@ -199,6 +202,7 @@ struct ServerCommand: TugSubcommand {
         var apiConfiguration = APIServer.Configuration(bindAddress: bindAddress, port: httpsPort, credentials: credentials)
         apiConfiguration.minRequestTimeoutSeconds = minRequestTimeout
         apiConfiguration.serviceAccountIssuer = serviceAccountIssuer
+        apiConfiguration.audit = auditBackend
         apiConfiguration.maxRequestsInflight = maxRequestsInflight
         apiConfiguration.maxMutatingRequestsInflight = maxMutatingRequestsInflight
         guard maxConnectionsPerClient >= 0 else { throw CommandFailure("--max-connections-per-client must not be negative, got \(maxConnectionsPerClient)") }
