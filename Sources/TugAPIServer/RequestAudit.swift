@@ -62,16 +62,22 @@ extension APIServer {
     /// or the policy says None. Writes RequestReceived.
     func beginAudit(_ request: Request, channel: (any Channel)?, authenticated: UserInfo?, effective: UserInfo?,
                     query: QueryParameters, received: Date) -> RequestAudit? {
+        beginAudit(method: request.method, path: request.uri.path, rawQuery: request.uri.query, headers: request.headers, channel: channel,
+                   authenticated: authenticated, effective: effective, query: query, received: received)
+    }
+
+    func beginAudit(method: HTTPRequest.Method, path: String, rawQuery: String?, headers: HTTPFields, channel: (any Channel)?,
+                    authenticated: UserInfo?, effective: UserInfo?, query: QueryParameters, received: Date) -> RequestAudit? {
         guard let backend = configuration.audit else { return nil }
         let attributes = effective.flatMap { user in
-            Self.authorizationAttributes(method: request.method, path: request.uri.path, query: query, user: user).first
+            Self.authorizationAttributes(method: method, path: path, query: query, user: user).first
         }
         let decision = backend.policy.decide(attributes)
         guard decision.level > .none else { return nil }
-        let uri = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
-        let verb = attributes?.verb ?? request.method.rawValue.lowercased()
+        let uri = rawQuery.map { "\(path)?\($0)" } ?? path
+        let verb = attributes?.verb ?? method.rawValue.lowercased()
         var event = AuditEvent(level: decision.level, requestURI: uri, verb: verb, user: authenticated,
-                               sourceIPs: [channel?.remoteAddress?.ipAddress ?? "127.0.0.1"], userAgent: request.headers[.userAgent], received: received)
+                               sourceIPs: [channel?.remoteAddress?.ipAddress ?? "127.0.0.1"], userAgent: headers[.userAgent], received: received)
         if let effective, let authenticated, effective != authenticated { event.impersonatedUser = effective }
         event.omitManagedFields = decision.omitManagedFields
         if let attributes { event.refer(to: attributes) }

@@ -19,12 +19,14 @@ extension APIServer {
     func streamUpgrade(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let uri = URI(head.path ?? "")
         let query = QueryParameters(uri.query ?? "")
+        let received = Date()
         let certificateUser = head.headerFields[.authorization] == nil ? await Self.certificateUser(channel) : nil
         // Authenticated, impersonated and authorized as over plain HTTP (`get` and `create` on the subresource).
         guard let info = RequestInfo.parse(uri.path), info.group.isEmpty, info.resource == "pods", let name = info.name,
               let namespace = info.namespace, let sub = info.subresource, sub == "exec" || sub == "attach",
-              let user = try? impersonate(head.headerFields, as: certificateUser ?? (try authenticate(authorization: head.headerFields[.authorization]))),
-              (try? authorize(method: head.method, path: uri.path, query: query, user: user)) != nil,
+              let authenticated = certificateUser ?? (try? authenticate(authorization: head.headerFields[.authorization])),
+              let user = try? impersonate(head.headerFields, as: authenticated),
+              let reason = try? authorize(method: head.method, path: uri.path, query: query, user: user),
               let pods = store.scheme.resource(group: "", version: "v1", resource: "pods"),
               let pod = try? store.getObject(pods, namespace: namespace, name: name) else { return .dontUpgrade }
         let offered = (head.headerFields[.secWebSocketProtocol] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -41,7 +43,16 @@ extension APIServer {
         let nodeName = node.name
         let logger = self.logger
         let streams = openStreams
+        // Requests that are not upgraded here are answered (and audited) over plain HTTP; an upgraded one is
+        // audited as a long-running request: ResponseStarted with the 101, ResponseComplete when the stream ends.
+        var audit = beginAudit(method: head.method, path: uri.path, rawQuery: uri.query, headers: head.headerFields, channel: channel,
+                               authenticated: authenticated, effective: user, query: query, received: received)
+        audit?.event.annotations = ["authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": reason]
+        audit?.event.logResponse(code: 101, body: .null)
+        audit?.emit(.responseStarted)
+        let started = audit
         return .upgrade([.secWebSocketProtocol: chosen]) { inbound, outbound, _ in
+            defer { started?.emit(.responseComplete) }
             // Shutdown ends the relay (and with it the agent side's session).
             _ = try? await streams.run {
                 await Self.relay(inbound: inbound, outbound: outbound, to: url, nodeName: nodeName, tls: tls, logger: logger)

@@ -38,12 +38,12 @@ def events(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def audited_server(tmp, extra=()):
+def audited_server(tmp, extra=(), agent=False):
     policy = os.path.join(tmp, "policy.yaml")
     with open(policy, "w") as f:
         f.write(textwrap.dedent(POLICY))
     log = os.path.join(tmp, "audit", "audit.log")
-    return Server(extra_args=["--audit-policy-file", policy, "--audit-log-path", log, *extra]).start(), log
+    return Server(agent=agent, extra_args=["--audit-policy-file", policy, "--audit-log-path", log, *extra]).start(), log
 
 
 def find(log, predicate, what):
@@ -111,6 +111,24 @@ def test_levels_stages_and_users_as_upstream():
 
         # The in-process components are left out by the policy (users and groups rules).
         assert not [e for e in events(log) if e["user"].get("username", "").startswith("system:kube-")]
+    finally:
+        server.cleanup()
+
+
+def test_exec_is_audited_as_a_stream():
+    from podhelpers import node_ready, running_ready, wait_pod
+    tmp = tempfile.mkdtemp(prefix="tug-audit-")
+    server, log = audited_server(tmp, agent=True)
+    try:
+        wait_until(lambda: node_ready(server), 30, f"node not Ready:\n{server.tail()}")
+        server.kubectl("run", "shell", "-n", "default", "--image=busybox", "--", "sleep", "3600")
+        wait_pod(server, "default", "shell", running_ready, 30, "Running")
+        assert server.kubectl("exec", "shell", "-n", "default", "--", "echo", "audited").stdout.strip() == "audited"
+        stream = find(log, lambda e: e.get("objectRef", {}).get("subresource") == "exec" and e["stage"] == "ResponseComplete", "the exec's end")[-1]
+        started = [e for e in events(log) if e["auditID"] == stream["auditID"] and e["stage"] == "ResponseStarted"]
+        assert started and started[0]["responseStatus"]["code"] == 101
+        assert stream["objectRef"] == {"resource": "pods", "namespace": "default", "name": "shell", "apiVersion": "v1", "subresource": "exec"}
+        assert stream["user"]["username"] == "admin" and "command=echo" in stream["requestURI"]
     finally:
         server.cleanup()
 
