@@ -10,7 +10,7 @@ import TugOS
 
 /// `tug bench`: benchmarks that print figures with the command that reproduces them.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [APIBench.self, AuthzBench.self, PodBench.self, SecretsBench.self, SchedulerBench.self, ServicesBench.self, ScaleBench.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.", subcommands: [APIBench.self, AuthzBench.self, PodBench.self, SecretsBench.self, AuditBench.self, SchedulerBench.self, ServicesBench.self, ScaleBench.self])
 }
 
 /// `tug bench api`: starts a fresh `tug server`, then measures readiness, memory and API latency/throughput.
