@@ -103,6 +103,8 @@ extension Scheme {
                                    return [.string(ing["spec"]["ingressClassName"].stringValue ?? "<none>"), .string(hosts.isEmpty ? "*" : hosts.joined(separator: ",")),
                                            .string(address.joined(separator: ",")), .string(ing["spec"]["tls"].isEmptyCollection ? "80" : "80, 443")]
                                })),
+        ResourceDefinition(group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", resource: "networkpolicies", namespaced: true,
+                           shortNames: ["netpol"], schema: NetworkPolicySchemas.networkPolicy, strategy: NetworkPolicyStrategy()),
         ResourceDefinition(group: "networking.k8s.io", version: "v1", kind: "IngressClass", resource: "ingressclasses", namespaced: false,
                            schema: NetworkingSchemas.ingressClass, strategy: PlainStrategy(
                                columns: [TableColumn("Controller"), TableColumn("Parameters")],
