@@ -167,6 +167,12 @@ public enum BootstrapPolicy {
             events,
             rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
         ]),
+        // What a node's NetworkPolicy enforcement reads (kube-router's own role): policies, and the pods and
+        // namespaces their selectors name, across the cluster.
+        role("system:tug:network-policy-agent", [
+            rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"]),
+            rule(["list", "watch"], [""], ["pods", "namespaces"]),
+        ]),
         role("system:kube-scheduler", [
             events,
             rule(["create"], ["coordination.k8s.io"], ["leases"]),
@@ -207,6 +213,7 @@ public enum BootstrapPolicy {
         // Nodes are authorized by the Node authorizer; the service proxy of a joined agent uses the node's
         // certificate, so nodes also read what kube-proxy reads.
         binding("system:tug:node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
+        binding("system:tug:network-policy-agent", subjects: [group("system:nodes"), user(UserInfo.kubeControllerManager.name)]),
         // Joining: the join token's bootstrap identity may request a node client certificate, which is approved
         // automatically (kubeadm's kubelet-bootstrap and node-autoapprove bindings); nodes renew their own.
         binding("system:tug:node-bootstrapper", role: "system:node-bootstrapper", subjects: [group("system:bootstrappers")]),

@@ -61,7 +61,9 @@ struct AgentCommand: TugSubcommand {
         let informers = InformerFactory(client: client, logger: Logger(label: "tug.informers"))
         let proxy = ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers, runner: ProcessCommandRunner(),
                                  logger: Logger(label: "tug.proxy"))
-        try await ServiceGroup.runReportingFailure(ServiceGroup(configuration: .tug([informers, proxy, agent], logger: logger)))
+        let policies = NetworkPolicyEnforcer(names: node.proxyConfiguration(dataDir: dataDir).names, nodeName: nodeName, informers: informers,
+                                             runner: ProcessCommandRunner(), logger: Logger(label: "tug.netpol"))
+        try await ServiceGroup.runReportingFailure(ServiceGroup(configuration: .tug([informers, proxy, policies, agent], logger: logger)))
         try await client.shutdown()
         withExtendedLifetime(lock) {}
     }

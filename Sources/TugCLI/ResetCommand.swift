@@ -37,6 +37,9 @@ struct ResetCommand: TugSubcommand {
         if try await IPTables(runner: ProcessCommandRunner()).remove(ChainNames(root: "\(dataDir)/agent")) {
             print("removed the service proxy's iptables rules")
         }
+        if try await IPTables(runner: ProcessCommandRunner()).remove(ChainNames(root: "\(dataDir)/agent").policy) {
+            print("removed the network policy iptables rules")
+        }
         try fm.removeItem(atPath: dataDir)
         print("removed \(dataDir)")
     }

@@ -280,6 +280,8 @@ struct ServerCommand: TugSubcommand {
             services.append(agent)
             services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
                                          runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy")))
+            services.append(NetworkPolicyEnforcer(names: node.proxyConfiguration(dataDir: dataDir).names, nodeName: nodeName, informers: informers,
+                                                  runner: ProcessCommandRunner(), logger: Logger(label: "tug.netpol")))
         }
         // Services stop in reverse order: the agent and the control loops first (side by side), then the API
         // server (ending watches). The informers go last among them, once nothing reads their caches.

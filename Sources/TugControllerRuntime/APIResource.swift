@@ -38,6 +38,7 @@ public struct APIResource: Hashable, Sendable, CustomStringConvertible {
     public static let services = APIResource(group: "", version: "v1", resource: "services", kind: "Service")
     public static let secrets = APIResource(group: "", version: "v1", resource: "secrets", kind: "Secret")
     public static let endpointSlices = APIResource(group: "discovery.k8s.io", version: "v1", resource: "endpointslices", kind: "EndpointSlice")
+    public static let networkPolicies = APIResource(group: "networking.k8s.io", version: "v1", resource: "networkpolicies", kind: "NetworkPolicy")
     public static let ingresses = APIResource(group: "networking.k8s.io", version: "v1", resource: "ingresses", kind: "Ingress")
     public static let replicaSets = APIResource(group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet")
     public static let deployments = APIResource(group: "apps", version: "v1", resource: "deployments", kind: "Deployment")

@@ -25,6 +25,10 @@ public struct ChainNames: Sendable, Hashable {
 
     public func owns(_ chain: some StringProtocol) -> Bool { chain.hasPrefix(prefix + "-") }
 
+    /// The names of the same agent's NetworkPolicy chains (`TNP-` and the same six digits): apart from the proxy's,
+    /// so each syncs on its own and neither takes the other's chains for stale ones.
+    public var policy: ChainNames { ChainNames(prefix: "TNP" + prefix.drop { $0 != "-" }) }
+
     static func tag(_ text: String) -> String {
         String(String(hash(text) & 0xFFFF_FFFF_FFFF, radix: 16, uppercase: true).leftPadded(12))
     }

@@ -12,7 +12,8 @@ public struct NetworkPolicyStrategy: DataStrategy {
     public func applyDefaults(_ object: inout JSONValue) {
         if object["spec"]["podSelector"].isNull { object["spec"]["podSelector"] = [:] }
         if object["spec"]["policyTypes"].isEmptyCollection {
-            object["spec"]["policyTypes"] = object["spec"]["egress"].isNull ? ["Ingress"] : ["Ingress", "Egress"]
+            // Upstream's rule: Egress only when there are egress rules (`egress: []` alone leaves egress open).
+            object["spec"]["policyTypes"] = (object["spec"]["egress"].arrayValue ?? []).isEmpty ? ["Ingress"] : ["Ingress", "Egress"]
         }
         for (direction, _) in [("ingress", "from"), ("egress", "to")] {
             guard var rules = object["spec"][direction].arrayValue else { continue }
