@@ -41,8 +41,10 @@ public struct ClusterCredentials: Sendable {
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let paths = ["ca.crt", "serving.crt", "serving.key", "admin.token", "service-account.key"].map { "\(directory)/\($0)" }
         var credentials: ClusterCredentials
-        if paths.allSatisfy(fm.fileExists(atPath:)) {
-            let texts = try paths.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        // The CA and the secrets decide whether this cluster exists; leaf certificates may be gone (rotated) and
+        // are issued again below.
+        if [paths[0], paths[3], paths[4]].allSatisfy(fm.fileExists(atPath:)) {
+            let texts = paths.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
             credentials = ClusterCredentials(caPEM: texts[0], servingCertificatePEM: texts[1], servingKeyPEM: texts[2],
                                              adminToken: texts[3].trimmingCharacters(in: .whitespacesAndNewlines), serviceAccountKeyPEM: texts[4])
             if let keyPEM = try? String(contentsOfFile: "\(directory)/ca.key", encoding: .utf8) {
@@ -61,8 +63,14 @@ public struct ClusterCredentials: Sendable {
         credentials.nodeSecret = try loadOrCreateSecret("\(directory)/node.secret")
         if let ca = credentials.ca {
             try credentials.renew(with: ca, directory: directory, hosts: hosts)
+        } else if credentials.servingCertificatePEM.isEmpty || credentials.servingKeyPEM.isEmpty {
+            throw Missing(description: "\(directory)/serving.crt is gone and this data dir has no CA key (ca.key) to issue it again")
         }
         return credentials
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
     }
 
     static func write(_ text: String, to path: String, mode: Int) throws {

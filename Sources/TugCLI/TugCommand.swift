@@ -5,7 +5,7 @@ public struct TugCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tug",
         abstract: "Tugboat: a Kubernetes-compatible container platform in one binary.",
-        subcommands: [ServerCommand.self, AgentCommand.self, ResetCommand.self, DoctorCommand.self, ImagesCommand.self, SimCommand.self, BenchCommand.self, SecretsEncryptCommand.self]
+        subcommands: [ServerCommand.self, AgentCommand.self, ResetCommand.self, DoctorCommand.self, ImagesCommand.self, SimCommand.self, BenchCommand.self, SecretsEncryptCommand.self, CertificateCommand.self]
     )
 
     public init() {}
