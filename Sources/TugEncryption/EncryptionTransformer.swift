@@ -4,7 +4,8 @@ public import TugStorage
 
 /// Encryption at rest with an `EncryptionConfiguration`, in kube-apiserver's stored format:
 /// `k8s:enc:aescbc:v1:<key>:` + IV + AES-256-CBC (PKCS#7), `k8s:enc:aesgcm:v1:<key>:` + nonce + AES-GCM ciphertext and
-/// tag; identity stores the value as it is. Values of resources no rule names are stored as they are.
+/// tag, `k8s:enc:secretbox:v1:<key>:` + 24-byte nonce + NaCl secretbox (tag, then ciphertext); identity stores the
+/// value as it is. Values of resources no rule names are stored as they are.
 public struct EncryptionTransformer: ValueTransformer {
     let configuration: EncryptionConfiguration
 
@@ -49,8 +50,11 @@ public struct EncryptionTransformer: ValueTransformer {
         case .aesgcm(let keys):
             let box = try AES.GCM.seal(value, using: SymmetricKey(data: keys[0].secret))
             return header("aesgcm", keys[0].name) + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
-        case .secretbox:
-            throw Failure(description: "the secretbox provider is not supported yet: use aescbc or aesgcm")
+        case .secretbox(let keys):
+            var nonce = [UInt8](repeating: 0, count: SecretBox.nonceSize)
+            var random = SystemRandomNumberGenerator()
+            for i in nonce.indices { nonce[i] = random.next() }
+            return header("secretbox", keys[0].name) + nonce + SecretBox.seal(value, nonce: nonce, key: keys[0].secret)
         }
     }
 
@@ -83,7 +87,13 @@ public struct EncryptionTransformer: ValueTransformer {
                     let box = try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: data[0..<12]), ciphertext: data[12..<(data.count - 16)],
                                                     tag: data[(data.count - 16)...])
                     return (Array(try AES.GCM.open(box, using: secret)), stale)
-                default:
+                case .secretbox:
+                    guard data.count >= SecretBox.nonceSize + SecretBox.overhead,
+                          let value = SecretBox.open(data[SecretBox.nonceSize...], nonce: Array(data[0..<SecretBox.nonceSize]), key: configured.secret) else {
+                        throw Failure(description: "\(key): the secretbox value does not open with key \(configured.name)")
+                    }
+                    return (value, stale)
+                case .identity:
                     continue
                 }
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TugAPIMachinery
 import TugEncryption
@@ -13,7 +14,7 @@ import TugEncryption
     }
 
     @Test func aescbcAndAesgcmRoundTripInUpstreamsFormat() throws {
-        for provider in [EncryptionConfiguration.Provider.aescbc(keys: [old]), .aesgcm(keys: [old])] {
+        for provider in [EncryptionConfiguration.Provider.aescbc(keys: [old]), .aesgcm(keys: [old]), .secretbox(keys: [old])] {
             let t = transformer([provider])
             let stored = try t.toStorage(secret, key: key)
             #expect(stored.starts(with: Array("k8s:enc:\(provider.name):v1:\(old.name):".utf8)))
@@ -21,6 +22,26 @@ import TugEncryption
             let read = try t.fromStorage(stored, key: key)
             #expect(read.value == secret && !read.stale)
         }
+    }
+
+    /// NaCl's own output for key 1×32, nonce 2×24, message 3×64 (the vector golang.org/x/crypto tests against).
+    @Test func secretboxMatchesNaCl() throws {
+        let key = [UInt8](repeating: 1, count: 32), nonce = [UInt8](repeating: 2, count: 24), message = [UInt8](repeating: 3, count: 64)
+        let box = SecretBox.seal(message, nonce: nonce, key: key)
+        let expected = "8442bc313f4626f1359e3b50122b6ce6fe66ddfe7d39d14e637eb4fd5b45beadab55198df6ab5368439792a23c87db70acb6156dc5ef957ac04f6276cf6093b84be77ff0849cc33e34b7254d5a8f65ad"
+        #expect(box.map { String(format: "%02x", $0) }.joined() == expected)
+        #expect(SecretBox.open(box, nonce: nonce, key: key) == message)
+        for length in stride(from: 0, to: 130, by: 17) {
+            let text = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let sealed = SecretBox.seal(text, nonce: nonce, key: key)
+            #expect(sealed.count == length + 16 && SecretBox.open(sealed, nonce: nonce, key: key) == text)
+        }
+        for i in box.indices {
+            var corrupted = box
+            corrupted[i] ^= 0x20
+            #expect(SecretBox.open(corrupted, nonce: nonce, key: key) == nil, "byte \(i) changed")
+        }
+        #expect(SecretBox.open(box, nonce: nonce, key: [UInt8](repeating: 9, count: 32)) == nil)
     }
 
     @Test func rotationReadsOldKeysAsStaleAndPlaintextOnlyWithIdentity() throws {

@@ -55,3 +55,33 @@ def test_secret_values_never_reach_the_database_and_survive_rotation():
         assert plaintext.encode() not in database_bytes(server)
     finally:
         server.cleanup()
+
+
+def test_kube_apiservers_configuration_file_with_secretbox(tmp_path):
+    """--encryption-provider-config with secretbox first, aesgcm to read older values: kube-apiserver's file as is."""
+    config = tmp_path / "encryption.yaml"
+    key = base64.b64encode(bytes(range(32))).decode()
+    config.write_text(f"""
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+- resources: [secrets, configmaps]
+  providers:
+  - secretbox:
+      keys: [{{name: box1, secret: {key}}}]
+  - aesgcm:
+      keys: [{{name: gcm1, secret: {base64.b64encode(bytes(range(16))).decode()}}}]
+  - identity: {{}}
+""")
+    server = Server(extra_args=["--encryption-provider-config", str(config)]).start()
+    try:
+        plaintext = "sealed-with-xsalsa20-poly1305"
+        server.kubectl("create", "secret", "generic", "vault", "-n", "default", f"--from-literal=password={plaintext}")
+        server.kubectl("create", "configmap", "settings", "-n", "default", f"--from-literal=mode={plaintext}")
+        assert secret_value(server) == plaintext
+        assert server.kubectl("get", "configmap", "settings", "-n", "default", "-o", "jsonpath={.data.mode}").stdout == plaintext
+        raw = database_bytes(server)
+        assert plaintext.encode() not in raw and base64.b64encode(plaintext.encode()) not in raw
+        assert raw.count(b"k8s:enc:secretbox:v1:box1:") >= 2
+    finally:
+        server.cleanup()
