@@ -5,8 +5,29 @@ import TugAPIMachinery
 @Suite struct PodSecurityTests {
     static func spec(_ yaml: String) throws -> JSONValue { try YAMLDecoding.decode(yaml) }
 
-    func texts(_ spec: JSONValue, _ level: PodSecurityLevel, metadata: JSONValue = .emptyObject) -> [String] {
-        PodSecurityCheck.violations(metadata: metadata, spec: spec, level: level).map(\.text)
+    func texts(_ spec: JSONValue, _ level: PodSecurityLevel, version: String = "latest", metadata: JSONValue = .emptyObject) -> [String] {
+        PodSecurityCheck.violations(metadata: metadata, spec: spec, level: .init(level, version: version)).map(\.text)
+    }
+
+    @Test func versionLabelsEvaluateTheChecksOfThatVersion() throws {
+        let plain = try Self.spec("containers: [{name: c, image: busybox, securityContext: {runAsNonRoot: true, runAsUser: 0}}]")
+        #expect(texts(plain, .restricted).map { String($0.prefix(24)) } == [
+            "allowPrivilegeEscalation", "unrestricted capabilitie", "runAsUser=0 (container \"", "seccompProfile (pod or c",
+        ])
+        #expect(texts(plain, .restricted, version: "v1.22").map { String($0.prefix(24)) } == [
+            "allowPrivilegeEscalation", "unrestricted capabilitie", "seccompProfile (pod or c",
+        ], "runAsUser is checked from 1.23")
+        #expect(texts(plain, .restricted, version: "v1.18").map { String($0.prefix(24)) } == ["allowPrivilegeEscalation"],
+                "capabilities from 1.22, seccomp from 1.19; at 1.18 baseline's capabilities check stands and passes")
+        #expect(texts(plain, .restricted, version: "v1.7").isEmpty)
+        let added = try Self.spec("containers: [{name: c, image: busybox, securityContext: {capabilities: {add: [SYS_ADMIN]}}}]")
+        #expect(texts(added, .restricted, version: "v1.21").contains { $0.hasPrefix("non-default capabilities") },
+                "restricted:v1.21 still runs baseline's capabilities check")
+        let sysctls = try Self.spec("securityContext: {sysctls: [{name: net.ipv4.tcp_rmem, value: '4096 87380 6291456'}]}\ncontainers: [{name: c, image: busybox}]")
+        #expect(texts(sysctls, .baseline).isEmpty)
+        #expect(texts(sysctls, .baseline, version: "v1.31") == ["forbidden sysctls (net.ipv4.tcp_rmem)"], "tcp_rmem is safe from 1.32")
+        let unconfined = try Self.spec("securityContext: {seccompProfile: {type: Unconfined}}\ncontainers: [{name: c, image: busybox}]")
+        #expect(!texts(unconfined, .baseline).isEmpty && texts(unconfined, .baseline, version: "v1.18").isEmpty)
     }
 
     @Test func aPlainPodIsBaselineButNotRestricted() throws {

@@ -11,11 +11,18 @@ enum BaselineChecks {
         "SETUID", "SYS_CHROOT",
     ]
 
-    static let safeSysctls: Set<String> = [
-        "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
+    /// The safe sysctls by the version that allowed them (upstream's sysctls check, v1.0, v1.27, v1.29, v1.32).
+    static let safeSysctlsSince: [(minor: Int, names: [String])] = [
+        (0, ["kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+             "net.ipv4.ping_group_range"]),
+        (27, ["net.ipv4.ip_local_reserved_ports"]),
+        (29, ["net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"]),
+        (32, ["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"]),
     ]
+
+    static func safeSysctls(minor: Int) -> Set<String> {
+        Set(safeSysctlsSince.filter { $0.minor <= minor }.flatMap(\.names))
+    }
 
     static let allowedSELinuxTypes: Set<String> = ["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]
 
@@ -56,7 +63,7 @@ enum BaselineChecks {
             let values = Set(bad.compactMap { $0["securityContext"]["procMount"].stringValue }).sorted()
             return V(reason: "procMount", detail: "\(Words.containers(bad.map { $0["name"].stringValue ?? "" })) must not set securityContext.procMount to \(Words.quoted(values))")
         },
-        PodSecurityCheck("seccompProfile_baseline", .baseline) { pod in
+        PodSecurityCheck("seccompProfile_baseline", .baseline, since: 19) { pod in
             var parts: [String] = []
             if pod.podContext["seccompProfile"]["type"].stringValue == "Unconfined" {
                 parts.append("pod must not set securityContext.seccompProfile.type to \"Unconfined\"")
@@ -96,7 +103,7 @@ enum BaselineChecks {
                      + all.joined(separator: ", "))
         },
         PodSecurityCheck("sysctls", .baseline) { pod in
-            let bad = (pod.podContext["sysctls"].arrayValue ?? []).compactMap { $0["name"].stringValue }.filter { !safeSysctls.contains($0) }
+            let bad = (pod.podContext["sysctls"].arrayValue ?? []).compactMap { $0["name"].stringValue }.filter { !safeSysctls(minor: pod.minor).contains($0) }
             return bad.isEmpty ? nil : V(reason: "forbidden sysctls", detail: bad.joined(separator: ", "))
         },
         PodSecurityCheck("windowsHostProcess", .baseline) { pod in

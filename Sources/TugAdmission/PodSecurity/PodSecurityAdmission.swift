@@ -77,13 +77,13 @@ public struct PodSecurityAdmission: AdmissionPlugin {
 
     func check(metadata: JSONValue, spec: JSONValue, name: String, policy: PodSecurityPolicy, enforce: Bool) throws(StatusError) {
         if enforce {
-            let violations = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.enforce.level)
+            let violations = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.enforce)
             if !violations.isEmpty {
                 throw .forbidden(GroupResource(group: "", resource: "pods"), name: name,
                                  "violates PodSecurity \"\(policy.enforce)\": " + violations.map(\.text).joined(separator: ", "))
             }
         }
-        let warned = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.warn.level)
+        let warned = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.warn)
         if !warned.isEmpty {
             AdmissionWarnings.add("would violate PodSecurity \"\(policy.warn)\": " + warned.map(\.text).joined(separator: ", "))
         }
@@ -101,7 +101,7 @@ public struct PodSecurityAdmission: AdmissionPlugin {
         var offenders: [String] = []
         for stored in listed.items.prefix(3000) {
             guard let pod = try? store.decode(stored) else { continue }
-            let violations = PodSecurityCheck.violations(metadata: pod["metadata"], spec: pod["spec"], level: policy.enforce.level)
+            let violations = PodSecurityCheck.violations(metadata: pod["metadata"], spec: pod["spec"], level: policy.enforce)
             if !violations.isEmpty { offenders.append("\(pod.name): " + violations.map(\.reason).joined(separator: ", ")) }
         }
         guard !offenders.isEmpty else { return }

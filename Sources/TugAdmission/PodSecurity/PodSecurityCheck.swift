@@ -14,27 +14,32 @@ public struct PodSecurityCheck: Sendable {
     public let id: String
     public let level: PodSecurityLevel
     public let overrides: [String]
+    /// The first Kubernetes 1.x minor version the check is part of its level at (upstream's MinimumVersion).
+    public let since: Int
     let evaluate: @Sendable (PodView) -> Violation?
 
-    init(_ id: String, _ level: PodSecurityLevel, overrides: [String] = [], _ evaluate: @escaping @Sendable (PodView) -> Violation?) {
+    init(_ id: String, _ level: PodSecurityLevel, since: Int = 0, overrides: [String] = [], _ evaluate: @escaping @Sendable (PodView) -> Violation?) {
         self.id = id
         self.level = level
+        self.since = since
         self.overrides = overrides
         self.evaluate = evaluate
     }
 
-    /// The checks of `level` (and below), without those a check of the level overrides, in ID order.
-    public static func checks(for level: PodSecurityLevel) -> [PodSecurityCheck] {
-        let applicable = all.filter { $0.level <= level }
+    /// The checks of `level` (and below) at version 1.`minor`, without those a check of the level overrides, in ID
+    /// order: a `restricted:v1.21` namespace still gets baseline's capabilities check, which restricted's replaces
+    /// from 1.22 on.
+    public static func checks(for level: PodSecurityLevel, minor: Int = .max) -> [PodSecurityCheck] {
+        let applicable = all.filter { $0.level <= level && $0.since <= minor }
         let replaced = Set(applicable.filter { $0.level == level }.flatMap(\.overrides))
         return applicable.filter { !replaced.contains($0.id) }.sorted { $0.id < $1.id }
     }
 
-    /// What is wrong with a pod (its metadata and spec) at `level`, in upstream's order.
-    public static func violations(metadata: JSONValue, spec: JSONValue, level: PodSecurityLevel) -> [Violation] {
-        guard level != .privileged else { return [] }
-        let pod = PodView(metadata: metadata, spec: spec)
-        return checks(for: level).compactMap { $0.evaluate(pod) }
+    /// What is wrong with a pod (its metadata and spec) at `policy`'s level and version, in upstream's order.
+    public static func violations(metadata: JSONValue, spec: JSONValue, level policy: PodSecurityLevelVersion) -> [Violation] {
+        guard policy.level != .privileged else { return [] }
+        let pod = PodView(metadata: metadata, spec: spec, minor: policy.minor)
+        return checks(for: policy.level, minor: policy.minor).compactMap { $0.evaluate(pod) }
     }
 
     static let all = BaselineChecks.all + RestrictedChecks.all
@@ -45,10 +50,13 @@ struct PodView: Sendable {
     let metadata: JSONValue
     let spec: JSONValue
     let containers: [JSONValue]
+    /// The policy's Kubernetes 1.x minor version (.max for latest), for checks whose rules changed over versions.
+    let minor: Int
 
-    init(metadata: JSONValue, spec: JSONValue) {
+    init(metadata: JSONValue, spec: JSONValue, minor: Int = .max) {
         self.metadata = metadata
         self.spec = spec
+        self.minor = minor
         containers = ["initContainers", "containers", "ephemeralContainers"].flatMap { spec[$0].arrayValue ?? [] }
     }
 

@@ -20,6 +20,12 @@ public struct PodSecurityLevelVersion: Sendable, Equatable, CustomStringConverti
     }
 
     public var description: String { "\(level.rawValue):\(version)" }
+
+    /// The version's 1.x minor number; latest (and anything unreadable, refused when labels are written) is newest.
+    public var minor: Int {
+        guard version != "latest", version.hasPrefix("v1."), let minor = Int(version.dropFirst(3)) else { return .max }
+        return minor
+    }
 }
 
 /// What a namespace asks of its pods in each mode: `enforce` refuses, `warn` tells the client, `audit` annotates

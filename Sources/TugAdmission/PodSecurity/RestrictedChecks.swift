@@ -22,7 +22,7 @@ enum RestrictedChecks {
             return V(reason: "restricted volume types", detail: "\(Words.plural("volume", "volumes", names.count)) \(Words.quoted(names)) "
                      + "\(Words.plural("uses", "use", names.count)) \(Words.plural("restricted volume type", "restricted volume types", types.count)) \(Words.quoted(types.sorted()))")
         },
-        PodSecurityCheck("allowPrivilegeEscalation", .restricted) { pod in
+        PodSecurityCheck("allowPrivilegeEscalation", .restricted, since: 8) { pod in
             guard !pod.isWindows else { return nil }
             let bad = pod.containerNames { $0["securityContext"]["allowPrivilegeEscalation"].boolValue != false }
             return bad.isEmpty ? nil : V(reason: "allowPrivilegeEscalation != false",
@@ -42,14 +42,14 @@ enum RestrictedChecks {
             }
             return parts.isEmpty ? nil : V(reason: "runAsNonRoot != true", detail: parts.joined(separator: "; "))
         },
-        PodSecurityCheck("runAsUser", .restricted) { pod in
+        PodSecurityCheck("runAsUser", .restricted, since: 23) { pod in
             var parts: [String] = []
             if pod.podContext["runAsUser"].intValue == 0 { parts.append("pod must not set runAsUser=0") }
             let bad = pod.containerNames { $0["securityContext"]["runAsUser"].intValue == 0 }
             if !bad.isEmpty { parts.append("\(Words.containers(bad)) must not set runAsUser=0") }
             return parts.isEmpty ? nil : V(reason: "runAsUser=0", detail: parts.joined(separator: "; "))
         },
-        PodSecurityCheck("seccompProfile_restricted", .restricted, overrides: ["seccompProfile_baseline"]) { pod in
+        PodSecurityCheck("seccompProfile_restricted", .restricted, since: 19, overrides: ["seccompProfile_baseline"]) { pod in
             guard !pod.isWindows else { return nil }
             func valid(_ type: String?) -> Bool { type == "RuntimeDefault" || type == "Localhost" }
             var parts: [String] = []
@@ -73,7 +73,7 @@ enum RestrictedChecks {
             }
             return parts.isEmpty ? nil : V(reason: "seccompProfile", detail: parts.joined(separator: "; "))
         },
-        PodSecurityCheck("capabilities_restricted", .restricted, overrides: ["capabilities_baseline"]) { pod in
+        PodSecurityCheck("capabilities_restricted", .restricted, since: 22, overrides: ["capabilities_baseline"]) { pod in
             guard !pod.isWindows else { return nil }
             var undropped: [String] = [], adding: [String] = [], added = Set<String>()
             for c in pod.containers {
