@@ -259,6 +259,7 @@ public final class APIServer: Sendable {
         Self.addFlowHeaders(&response, classification)
         if var audit {
             if let decoded { audit.event.logRequest(decoded.object.withLock { $0 }) }
+            audit.event.annotations.merge(warnings.annotations) { $1 }
             response.headers[HTTPField.Name("Audit-Id")!] = audit.event.auditID
             Self.finishAudit(audit, response: &response, longRunning: Self.isLongRunning(info, query: query), decision: decision)
         }

@@ -31,6 +31,16 @@ public final class AdmissionWarnings: Sendable {
     }
 
     public var all: [String] { messages.withLock { $0 } }
+
+    /// Audit annotations for the request in progress (Pod Security's `audit` mode, its enforce policy): they go
+    /// into the request's audit event.
+    let notes = Mutex<[String: String]>([:])
+
+    public static func annotate(_ key: String, _ value: String) {
+        current?.notes.withLock { $0[key] = value }
+    }
+
+    public var annotations: [String: String] { notes.withLock { $0 } }
 }
 
 /// The admission chain: namespace lifecycle for every namespaced kind, plus per-resource plugins found by lookup.

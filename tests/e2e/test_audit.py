@@ -109,6 +109,16 @@ def test_levels_stages_and_users_as_upstream():
         event = find(log, lambda e: e["auditID"] == headers["Audit-Id"], "the Python client's list")[-1]
         assert event["verb"] == "list" and event["level"] == "RequestResponse" and event["responseObject"]["kind"] == "ConfigMapList"
 
+        # Pod Security's audit mode annotates the event of a pod it would refuse (enforce lets it in here).
+        server.kubectl("create", "namespace", "psa-audited")
+        server.kubectl("label", "namespace", "psa-audited", "pod-security.kubernetes.io/audit=restricted")
+        server.kubectl("run", "loose", "-n", "psa-audited", "--image=busybox", "--", "sleep", "3600")
+        event = find(log, lambda e: e["verb"] == "create" and e.get("objectRef", {}).get("namespace") == "psa-audited"
+                     and e["objectRef"].get("resource") == "pods", "the pod's create")[-1]
+        assert event["annotations"]["pod-security.kubernetes.io/enforce-policy"] == "privileged:latest"
+        assert event["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+            'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false')
+
         # The in-process components are left out by the policy (users and groups rules).
         assert not [e for e in events(log) if e["user"].get("username", "").startswith("system:kube-")]
     finally:

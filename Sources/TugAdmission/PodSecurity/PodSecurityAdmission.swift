@@ -76,7 +76,14 @@ public struct PodSecurityAdmission: AdmissionPlugin {
     }
 
     func check(metadata: JSONValue, spec: JSONValue, name: String, policy: PodSecurityPolicy, enforce: Bool) throws(StatusError) {
+        // The audit mode annotates the request's audit event (upstream's audit-violations annotation), refused or not.
+        let audited = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.audit)
+        if !audited.isEmpty {
+            AdmissionWarnings.annotate("pod-security.kubernetes.io/audit-violations",
+                                       "would violate PodSecurity \"\(policy.audit)\": " + audited.map(\.text).joined(separator: ", "))
+        }
         if enforce {
+            AdmissionWarnings.annotate("pod-security.kubernetes.io/enforce-policy", policy.enforce.description)
             let violations = PodSecurityCheck.violations(metadata: metadata, spec: spec, level: policy.enforce)
             if !violations.isEmpty {
                 throw .forbidden(GroupResource(group: "", resource: "pods"), name: name,
