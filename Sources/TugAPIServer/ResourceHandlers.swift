@@ -36,9 +36,9 @@ extension APIServer {
         case (.patch, let name?):
             return try await patch(request, view: view, namespace: namespace, name: name, query: query, target: .main, user: user)
         case (.delete, let name?):
-            return try await delete(request, view: view, namespace: namespace, name: name, query: query)
+            return try await delete(request, view: view, namespace: namespace, name: name, query: query, user: user)
         case (.delete, nil):
-            return try await deleteCollection(request, view: view, namespace: info.namespace, query: query)
+            return try await deleteCollection(request, view: view, namespace: info.namespace, query: query, user: user)
         default:
             throw StatusError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
@@ -177,16 +177,18 @@ extension APIServer {
         return options
     }
 
-    func delete(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters) async throws -> Response {
-        let options = try await deleteOptions(request, view: view, query: query)
+    func delete(_ request: Request, view: ObjectView, namespace: String, name: String, query: QueryParameters, user: UserInfo?) async throws -> Response {
+        var options = try await deleteOptions(request, view: view, query: query)
+        options.user = user
         switch try await store.delete(view.storage, namespace: namespace, name: name, options: options) {
         case .deleted(let object), .pending(let object):
             return Responses.json(view.present(object))
         }
     }
 
-    func deleteCollection(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters) async throws -> Response {
-        let options = try await deleteOptions(request, view: view, query: query)
+    func deleteCollection(_ request: Request, view: ObjectView, namespace: String?, query: QueryParameters, user: UserInfo?) async throws -> Response {
+        var options = try await deleteOptions(request, view: view, query: query)
+        options.user = user
         let (labels, fields) = try selectors(query, view: view)
         let result = try store.list(view.storage, namespace: namespace, labels: labels, fields: fields)
         var items: [JSONValue] = []

@@ -4,13 +4,27 @@ public import TugAuth
 public import TugRegistry
 
 /// The NodeRestriction admission plugin: a node may write only its own Node object and Lease, create only mirror
-/// pods bound to itself, and update only the pods bound to it (upstream's messages).
+/// pods bound to itself, update and delete only the pods bound to it (upstream's messages).
 public struct NodeRestriction: AdmissionPlugin {
     public init() {}
 
     public func registrations() -> [GroupResource: [any AdmissionPlugin]] {
         [GroupResource(group: "", resource: "nodes"): [self], GroupResource(group: "", resource: "pods"): [self],
          GroupResource(group: "coordination.k8s.io", resource: "leases"): [self]]
+    }
+
+    public func admitDelete(_ store: ObjectStore, _ object: JSONValue, definition d: ResourceDefinition, user: UserInfo) throws(StatusError) {
+        guard let node = NodeAuthorizer.nodeName(user) else { return }
+        switch d.resource {
+        case "nodes":
+            guard object.name == node else { throw .forbidden(d.groupResource, name: object.name, "node \"\(node)\" is not allowed to delete node \"\(object.name)\"") }
+        case "leases":
+            guard object.name == node else { throw .forbidden(d.groupResource, name: object.name, "can only access node lease with the same name as the requesting node") }
+        default:
+            guard object["spec"]["nodeName"].stringValue == node else {
+                throw .forbidden(d.groupResource, name: object.name, "node \"\(node)\" can only delete pods with spec.nodeName set to itself")
+            }
+        }
     }
 
     public func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?,

@@ -11,10 +11,13 @@ public protocol AdmissionPlugin: Sendable {
                user: UserInfo?) throws(StatusError)
     /// Gives back what `admit` took when the object goes away (or its create failed).
     func release(_ object: JSONValue)
+    /// Whether `user` may delete `object` (NodeRestriction: a node deletes only its own pods, Node and Lease).
+    func admitDelete(_ store: ObjectStore, _ object: JSONValue, definition: ResourceDefinition, user: UserInfo) throws(StatusError)
 }
 
 extension AdmissionPlugin {
     public func release(_ object: JSONValue) {}
+    public func admitDelete(_ store: ObjectStore, _ object: JSONValue, definition: ResourceDefinition, user: UserInfo) throws(StatusError) {}
 }
 
 /// Warnings for the client of the request being served (upstream's `warning.AddWarning(ctx, …)`): the API server
@@ -78,6 +81,10 @@ final class AdmissionHooks: Sendable {
         for plugin in plugins[d.groupResource] ?? [] {
             try plugin.admit(store, &object, definition: d, dryRun: dryRun, old: old, user: user)
         }
+    }
+
+    func admitDelete(_ store: ObjectStore, _ object: JSONValue, definition d: ResourceDefinition, user: UserInfo) throws(StatusError) {
+        for plugin in plugins[d.groupResource] ?? [] { try plugin.admitDelete(store, object, definition: d, user: user) }
     }
 
     func release(_ object: JSONValue, definition d: ResourceDefinition) {

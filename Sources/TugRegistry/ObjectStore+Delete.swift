@@ -1,6 +1,7 @@
 import Foundation
 public import TugAPI
 public import TugAPIMachinery
+public import TugAuth
 import TugStorage
 
 extension ObjectStore {
@@ -10,6 +11,8 @@ extension ObjectStore {
         public var preconditionUID: String?
         public var preconditionResourceVersion: String?
         public var dryRun = false
+        /// Who asks (for admission: a node may delete only what is its own); nil for the server's own deletes.
+        public var user: UserInfo?
 
         public init() {}
 
@@ -48,6 +51,7 @@ extension ObjectStore {
             if let rv = options.preconditionResourceVersion, rv != String(stored.revision) {
                 throw .conflict(d.groupResource, name: name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(stored.revision)")
             }
+            if let user = options.user { try hooks.admitDelete(self, object, definition: d, user: user) }
             let key = StorageKeys.key(d, namespace: object.namespace, name: name)
             let grace = d.strategy.gracePeriod(object, requested: options.gracePeriodSeconds)
             // Foreground and Orphan deletions wait for the garbage collector: it deletes the dependents (or removes

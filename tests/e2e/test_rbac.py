@@ -314,7 +314,14 @@ def test_a_node_reads_only_its_own_pods_secrets_and_writes_only_itself(server, n
         return as_node("replace", "--raw", f"/api/v1/namespaces/{namespace}/pods/{pod}/status", "-f", "-", input=json.dumps(current))
     assert f'node "{mine}" can only update pod status for pods with spec.nodeName set to itself' in put_status("p-theirs").stderr
     assert put_status("p-mine").returncode == 0
-    server.kubectl("delete", "node", mine)
+    # Deletes too: only its own pods (and no Node at all: RBAC gives nodes no delete on nodes).
+    deleted = as_node("delete", "pod", "p-theirs", "-n", namespace, "--grace-period=0", "--wait=false")
+    assert f'node "{mine}" can only delete pods with spec.nodeName set to itself' in deleted.stderr, deleted.stderr
+    assert as_node("delete", "pod", "p-mine", "-n", namespace, "--grace-period=0", "--wait=false").returncode == 0
+    server.kubectl("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": theirs}}))
+    refused = as_node("delete", "node", theirs, "--wait=false")
+    assert refused.returncode != 0 and "Forbidden" in refused.stderr, refused.stderr
+    server.kubectl("delete", "node", mine, theirs)
 
 
 def test_bound_tokens_die_with_their_pod_and_oidc_discovery_is_public(server, namespace):
