@@ -41,21 +41,8 @@ public final class ServiceProxy: Service, Sendable {
         Self.prepareHost(logger: logger)
         await services.waitForSync()
         await slices.waitForSync()
-        signal.notify()
-        for await _ in signal.changes.cancelOnGracefulShutdown() {
-            let started = ContinuousClock.now
-            do {
-                let outcome = try await syncer.sync(currentPorts())
-                if outcome.lines > 0 {
-                    logger.debug("proxy rules synced", metadata: ["full": "\(outcome.full)", "lines": "\(outcome.lines)", "rules": "\(outcome.rules)",
-                                                                   "elapsed": "\(ContinuousClock.now - started)"])
-                }
-            } catch {
-                logger.error("proxy rules sync failed; retrying with a full sync", metadata: ["error": "\(error)"])
-                await syncer.invalidate()
-                try? await Task.sleep(for: .seconds(1))
-                signal.notify()
-            }
+        await RuleSyncLoop.run(signal, applier: syncer.applier, what: "proxy", logger: logger) { [self] in
+            syncer.rules.render(currentPorts())
         }
     }
 

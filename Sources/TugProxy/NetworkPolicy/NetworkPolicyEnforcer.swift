@@ -31,21 +31,8 @@ public final class NetworkPolicyEnforcer: Service, Sendable {
         await policies.waitForSync()
         await pods.waitForSync()
         await namespaces.waitForSync()
-        signal.notify()
-        for await _ in signal.changes.cancelOnGracefulShutdown() {
-            let started = ContinuousClock.now
-            do {
-                let outcome = try await applier.apply(rules.render(policies: policies.store.list(), pods: pods.store.list(), namespaces: namespaces.store.list()))
-                if outcome.lines > 0 {
-                    logger.debug("network policy rules synced", metadata: ["full": "\(outcome.full)", "lines": "\(outcome.lines)",
-                                                                          "rules": "\(outcome.rules)", "elapsed": "\(ContinuousClock.now - started)"])
-                }
-            } catch {
-                logger.error("network policy sync failed; retrying with a full sync", metadata: ["error": "\(error)"])
-                await applier.invalidate()
-                try? await Task.sleep(for: .seconds(1))
-                signal.notify()
-            }
+        await RuleSyncLoop.run(signal, applier: applier, what: "network policy", logger: logger) { [self] in
+            rules.render(policies: policies.store.list(), pods: pods.store.list(), namespaces: namespaces.store.list())
         }
     }
 }
