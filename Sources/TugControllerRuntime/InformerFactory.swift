@@ -31,8 +31,14 @@ public final class InformerFactory: Service, Sendable {
         return informer
     }
 
-    public func run() async throws {
+    /// Returns once the factory may list (its gates are open): what components that call the API themselves at
+    /// start (the garbage collector's discovery) wait for, so they do not start with a 403.
+    public func waitUntilStartable() async {
         for gate in startAfter { await gate.wait() }
+    }
+
+    public func run() async throws {
+        await waitUntilStartable()
         let (added, continuation) = AsyncStream<Informer>.makeStream()
         let initial = state.withLock { state in
             state.added = continuation

@@ -40,6 +40,7 @@ public final class GarbageCollector: Controller, Service {
     public func run() async throws {
         let resources: [APIResource]
         do {
+            await factory.waitUntilStartable()
             resources = try await Discovery.deletableResources(client, logger: logger)
         } catch {
             return  // cancelled or shut down before the API answered
