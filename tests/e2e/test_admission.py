@@ -139,3 +139,15 @@ def test_resource_quota_refuses_what_exceeds_it_and_reports_usage(server, namesp
                 if line.split() and line.split()[0] in ("pods", "requests.cpu", "configmaps")}
         return rows == {"pods": ["1", "2"], "requests.cpu": ["400m", "1"], "configmaps": ["2", "2"]} and rows
     wait_until(described, 10, "kubectl describe quota shows the usage")
+
+    # Updates are charged what they add: an existing pod may still be labelled at full quota; a Service turned
+    # LoadBalancer (or NodePort) takes quota it did not use as ClusterIP.
+    server.kubectl("label", "pod", "a", "-n", namespace, "tier=web")
+    server.kubectl("create", "quota", "edge", "-n", namespace, "--hard=services.loadbalancers=0,services.nodeports=1")
+    server.kubectl("create", "service", "clusterip", "web", "-n", namespace, "--tcp=80:80")
+    to_lb = server.kubectl("patch", "service", "web", "-n", namespace, "-p", '{"spec":{"type":"LoadBalancer"}}', check=False)
+    assert 'services "web" is forbidden: exceeded quota: edge, requested: services.loadbalancers=1' in to_lb.stderr, to_lb.stderr
+    server.kubectl("patch", "service", "web", "-n", namespace, "-p", '{"spec":{"type":"NodePort"}}')
+    more = server.kubectl("patch", "service", "web", "-n", namespace, "--type=json",
+                          "-p", '[{"op":"add","path":"/spec/ports/-","value":{"name":"b","port":81,"targetPort":81}}]', check=False)
+    assert "exceeded quota: edge, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1" in more.stderr, more.stderr

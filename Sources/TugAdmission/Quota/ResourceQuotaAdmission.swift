@@ -5,8 +5,8 @@ public import TugAuth
 public import TugRegistry
 import TugStorage
 
-/// The ResourceQuota admission plugin: a new object that would take its namespace past a quota's `hard` limits
-/// is refused with upstream's `exceeded quota: …` message, and a pod without the requests or limits a compute quota
+/// The ResourceQuota admission plugin: a new object (or an update that adds usage) that would take its namespace
+/// past a quota's `hard` limits is refused with upstream's `exceeded quota: …` message, and a pod without the requests or limits a compute quota
 /// tracks with `failed quota: …`. Admitted objects are reserved until they are stored, so concurrent creates
 /// cannot together overshoot a quota (upstream reserves by updating the quota's status; one server can keep the
 /// reservations in memory).
@@ -32,7 +32,7 @@ public final class ResourceQuotaAdmission: AdmissionPlugin {
 
     public func admit(_ store: ObjectStore, _ object: inout JSONValue, definition d: ResourceDefinition, dryRun: Bool, old: JSONValue?,
                       user: UserInfo?) throws(StatusError) {
-        guard old == nil, let quotaDefinition = store.definition(group: "", resource: "resourcequotas"),
+        guard let quotaDefinition = store.definition(group: "", resource: "resourcequotas"),
               let listed = try? store.backend.list(prefix: StorageKeys.prefix(quotaDefinition, namespace: object.namespace)),
               !listed.items.isEmpty else { return }
         let quotas = listed.items.compactMap { try? store.decode($0) }
@@ -43,10 +43,15 @@ public final class ResourceQuotaAdmission: AdmissionPlugin {
                 let hard = quota["spec"]["hard"].stringMap
                 let tracked = hard.keys.filter { usage[$0] != nil }.sorted()
                 guard !tracked.isEmpty else { continue }
-                if d.groupResource == GroupResource(group: "", resource: "pods") { try Self.requireResources(quota, hard: hard, pod: object) }
+                // An update is charged what it adds (a Service turned LoadBalancer, a claim that grows, an object that
+                // moves into the quota's scope); the stored old object is already counted as used.
+                let counted = old.flatMap { QuotaUsage.selects(quota, $0, resource: d.groupResource) ? QuotaUsage.usage(of: $0, resource: d.groupResource) : nil } ?? [:]
+                if old == nil, d.groupResource == GroupResource(group: "", resource: "pods") { try Self.requireResources(quota, hard: hard, pod: object) }
                 var requested: [String] = [], used: [String] = [], limited: [String] = []
                 for name in tracked {
-                    guard let limit = hard[name].flatMap(Quantity.parse), let delta = usage[name], delta > 0 else { continue }
+                    guard let limit = hard[name].flatMap(Quantity.parse), let total = usage[name] else { continue }
+                    let delta = total - (counted[name] ?? 0)
+                    guard delta > 0 else { continue }
                     let current = Self.used(name, quota: quota, store: store, namespace: object.namespace, reserved: &reserved)
                     if current + delta > limit.milliValue {
                         let binary = QuotaUsage.binary(name)
@@ -60,7 +65,9 @@ public final class ResourceQuotaAdmission: AdmissionPlugin {
                                      + "used: \(used.joined(separator: ",")), limited: \(limited.joined(separator: ","))")
                 }
             }
-            if !dryRun { reserved[key] = Reservation(resource: d.groupResource, kind: d.kind, usage: usage) }
+            // Creates are reserved until stored; an update's object is in the store already (its growth is checked
+            // against what is stored, without a reservation).
+            if !dryRun, old == nil { reserved[key] = Reservation(resource: d.groupResource, kind: d.kind, usage: usage) }
         }
     }
 
