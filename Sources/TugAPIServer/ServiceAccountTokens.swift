@@ -10,9 +10,14 @@ struct ServiceAccountTokens: Sendable {
     let issuer: String
     /// Raw private key bytes: swift-crypto keys are not Sendable, so the key is rebuilt where it is used.
     let keyBytes: [UInt8]
+    /// The public key's bytes, derived once (verifying with it is what every authenticated request does).
+    let publicKeyBytes: [UInt8]
+    let verified = VerifiedTokenCache()
 
     init(pem: String, issuer: String = ServiceAccountTokens.defaultIssuer) throws {
-        keyBytes = Array(try P256.Signing.PrivateKey(pemRepresentation: pem).rawRepresentation)
+        let key = try P256.Signing.PrivateKey(pemRepresentation: pem)
+        keyBytes = Array(key.rawRepresentation)
+        publicKeyBytes = Array(key.publicKey.rawRepresentation)
         self.issuer = issuer
     }
 
@@ -55,10 +60,20 @@ struct ServiceAccountTokens: Sendable {
 
     /// The claims of a token this server signed, if its signature holds and it has not expired.
     func verify(_ token: String, now: Date) -> Claims? {
+        if let known = verified.claims(for: token) {
+            return known.claims.expires > now && known.notBefore <= now.addingTimeInterval(60) ? known.claims : nil
+        }
+        guard let (claims, notBefore) = verifySignature(token, now: now) else { return nil }
+        verified.remember(token, claims, notBefore: notBefore)
+        return claims
+    }
+
+    /// The claims (and `nbf`) of a token whose signature holds and whose time has come and not passed.
+    func verifySignature(_ token: String, now: Date) -> (Claims, notBefore: Date)? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let signatureBytes = Self.decodeBase64URL(String(parts[2])),
               let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signatureBytes),
-              let publicKey = try? key().publicKey,
+              let publicKey = try? P256.Signing.PublicKey(rawRepresentation: publicKeyBytes),
               publicKey.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)),
               let payloadBytes = Self.decodeBase64URL(String(parts[1])),
               let payload = try? JSONParser.parseValue(payloadBytes),
@@ -72,9 +87,10 @@ struct ServiceAccountTokens: Sendable {
             guard let name = k8s[key]["name"].stringValue, let uid = k8s[key]["uid"].stringValue else { return nil }
             return BoundObject(kind: kind, name: name, uid: uid)
         }
-        return Claims(namespace: namespace, name: name, uid: uid, audiences: payload["aud"].arrayValue?.compactMap(\.stringValue) ?? [],
-                      expires: Date(timeIntervalSince1970: Double(exp)), bound: bound("Pod", "pod") ?? bound("Secret", "secret"),
-                      node: bound("Node", "node"), id: payload["jti"].stringValue ?? "")
+        let claims = Claims(namespace: namespace, name: name, uid: uid, audiences: payload["aud"].arrayValue?.compactMap(\.stringValue) ?? [],
+                            expires: Date(timeIntervalSince1970: Double(exp)), bound: bound("Pod", "pod") ?? bound("Secret", "secret"),
+                            node: bound("Node", "node"), id: payload["jti"].stringValue ?? "")
+        return (claims, Date(timeIntervalSince1970: Double(payload["nbf"].intValue ?? 0)))
     }
 
     /// The `kubernetes.io` claim: namespace, service account, and the bound pod (with its node) or secret.

@@ -20,6 +20,20 @@ import Testing
         #expect(tokens.verify(token, now: now) == claims)
     }
 
+    @Test func verifiedTokensAreRememberedButStillExpire() throws {
+        let token = try tokens.issue(claims, now: now)
+        #expect(tokens.verify(token, now: now) == claims && tokens.verified.count == 1)
+        #expect(tokens.verify(token, now: now.addingTimeInterval(10)) == claims && tokens.verified.count == 1, "the second use is a lookup")
+        #expect(tokens.verify(token, now: now.addingTimeInterval(3601)) == nil, "a remembered token still expires")
+        #expect(tokens.verify(token, now: now.addingTimeInterval(-120)) == nil, "and is not good before its nbf")
+        var flipped = Array(token.utf8)
+        flipped[flipped.count - 2] = flipped[flipped.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(tokens.verify(String(decoding: flipped, as: UTF8.self), now: now) == nil, "another token is verified on its own")
+        let small = VerifiedTokenCache(capacity: 2)
+        for name in ["a", "b", "c"] { small.remember(name, claims, notBefore: now) }
+        #expect(small.count == 2 && small.claims(for: "a") == nil && small.claims(for: "c")?.claims == claims, "the oldest goes first")
+    }
+
     @Test func expiredTamperedAndForeignTokensDoNot() throws {
         let token = try tokens.issue(claims, now: now)
         #expect(tokens.verify(token, now: now.addingTimeInterval(3601)) == nil)
