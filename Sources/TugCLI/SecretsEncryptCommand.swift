@@ -34,6 +34,27 @@ struct SecretsEncryptCommand: ParsableCommand {
         throw CommandFailure("the encryption configuration has no aescbc provider for secrets to rotate")
     }
 
+    /// How many current Secrets are stored under each provider and key (read-only: a running server may hold the
+    /// database; SQLite's WAL lets this read beside it).
+    static func storedSecretsByKey(dataDir: String, configuration: EncryptionConfiguration) throws -> [String: Int] {
+        var readOnly = GRDB.Configuration()
+        readOnly.readonly = true
+        let database = try DatabaseQueue(path: "\(dataDir)/server/db/state.db", configuration: readOnly)
+        return try database.read { db -> [String: Int] in
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT k.value FROM kine k JOIN (SELECT name, MAX(id) AS id FROM kine WHERE name LIKE '/core/secrets/%' GROUP BY name) m ON k.id = m.id
+                WHERE k.deleted = 0
+                """)
+            let transformer = EncryptionTransformer(configuration)
+            for row in rows {
+                let bytes = [UInt8]((row["value"] as Data?) ?? Data())
+                counts[transformer.writer(of: bytes, key: "/core/secrets/") ?? "a key no longer configured", default: 0] += 1
+            }
+            return counts
+        }
+    }
+
     static func replacingKeys(_ configuration: EncryptionConfiguration, with keys: [EncryptionConfiguration.Key]) throws -> EncryptionConfiguration {
         var changed = configuration
         let (r, p, _) = try secretsRule(configuration)
@@ -56,20 +77,7 @@ struct SecretsEncryptCommand: ParsableCommand {
             for provider in rule?.providers ?? [] {
                 print("  provider \(provider.name)" + (provider.keys.isEmpty ? "" : ": " + provider.keys.map(\.name).joined(separator: ", ")))
             }
-            let database = try DatabaseQueue(path: "\(options.dataDir)/server/db/state.db")
-            let counts = try database.read { db -> [String: Int] in
-                var counts: [String: Int] = [:]
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT k.value FROM kine k JOIN (SELECT name, MAX(id) AS id FROM kine WHERE name LIKE '/core/secrets/%' GROUP BY name) m ON k.id = m.id
-                    WHERE k.deleted = 0
-                    """)
-                let transformer = EncryptionTransformer(configuration)
-                for row in rows {
-                    let bytes = [UInt8]((row["value"] as Data?) ?? Data())
-                    counts[transformer.writer(of: bytes, key: "/core/secrets/") ?? "a key no longer configured", default: 0] += 1
-                }
-                return counts
-            }
+            let counts = try SecretsEncryptCommand.storedSecretsByKey(dataDir: options.dataDir, configuration: configuration)
             for (label, count) in counts.sorted(by: { $0.key < $1.key }) { print("Secrets stored: \(count) \(label)") }
         }
     }
@@ -100,18 +108,19 @@ struct SecretsEncryptCommand: ParsableCommand {
             let (_, _, keys) = try secretsRule(configuration)
             guard keys.count > 1, let newest = keys.last else { throw CommandFailure("no prepared key: run `tug secrets-encrypt prepare` first") }
             try SecretsEncryption.save(try replacingKeys(configuration, with: [newest] + keys.dropLast()), dataDir: options.dataDir)
-            print("key \(newest.name) now encrypts; restart the server (it writes every Secret again under it) or run `tug secrets-encrypt reencrypt` while it is stopped")
+            print("key \(newest.name) now encrypts; restart the server (it writes every Secret again under it), then run `tug secrets-encrypt reencrypt`")
         }
     }
 
     struct Reencrypt: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write every Secret again under the current key (server stopped); old keys are then dropped.")
+        static let configuration = CommandConfiguration(abstract: "Have every Secret under the current key, then drop the old keys (server running or stopped).")
         @OptionGroup var options: Options
 
         func run() throws {
             let lock: DataDirLock
             do { lock = try DataDirLock(dataDir: options.dataDir) } catch {
-                throw CommandFailure("\(error.description): stop the server first (or restart it: it re-encrypts at start)")
+                try online()
+                return
             }
             let configuration = try SecretsEncryptCommand.configuration(options.dataDir)
             // Opening the store re-encrypts what is not under the current key.
@@ -122,6 +131,28 @@ struct SecretsEncryptCommand: ParsableCommand {
             if keys.count > 1 { try SecretsEncryption.save(try replacingKeys(configuration, with: [keys[0]]), dataDir: options.dataDir) }
             print("every Secret is stored under key \(keys[0].name)" + (keys.count > 1 ? "; removed \(keys.count - 1) older key(s)" : ""))
             withExtendedLifetime(lock) {}
+        }
+
+        /// With the server running: a server started with the current key wrote every Secret again under it at
+        /// start (and writes new ones under it), so the old keys go once the database shows none left under them.
+        func online() throws {
+            // The lock file is written when the server starts: a configuration changed after that is not the one the
+            // server writes with (it would still write under the old key), so nothing may be dropped yet.
+            let modified = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantFuture }
+            if modified(SecretsEncryption.generatedPath(dataDir: options.dataDir)) > modified(DataDirLock.path(dataDir: options.dataDir)) {
+                throw CommandFailure("the encryption configuration changed after the server started: restart the server, then run reencrypt again")
+            }
+            let configuration = try SecretsEncryptCommand.configuration(options.dataDir)
+            let (_, provider, keys) = try secretsRule(configuration)
+            let current = "\(configuration.rules.first { $0.resources.contains("secrets") }!.providers[provider].name) key \(keys[0].name)"
+            let counts = try SecretsEncryptCommand.storedSecretsByKey(dataDir: options.dataDir, configuration: configuration)
+            let behind = counts.filter { $0.key != current }.values.reduce(0, +)
+            guard behind == 0 else {
+                throw CommandFailure("\(behind) Secrets are not yet under key \(keys[0].name): the server was started before it became the current key; "
+                                     + "restart the server (it writes them again under it at start), then run reencrypt again")
+            }
+            if keys.count > 1 { try SecretsEncryption.save(try replacingKeys(configuration, with: [keys[0]]), dataDir: options.dataDir) }
+            print("every Secret is stored under key \(keys[0].name)" + (keys.count > 1 ? "; removed \(keys.count - 1) older key(s) (the server drops them at its next start)" : ""))
         }
     }
 }

@@ -40,19 +40,37 @@ def test_secret_values_never_reach_the_database_and_survive_rotation():
         status = encrypt("status")
         assert "Encryption Status: Enabled" in status and "Secrets stored: 1 aescbc key aescbckey-" in status
         first_key = json.load(open(config))["resources"][0]["providers"][0]["aescbc"]["keys"][0]["name"]
+        def reencrypt():
+            return subprocess.run([TUG, "secrets-encrypt", "reencrypt", "--data-dir", server.data_dir], capture_output=True, text=True, timeout=60)
+
+        # k3s's online flow: prepare, restart, rotate, restart, reencrypt — with the server running throughout.
         encrypt("prepare")
-        refused = subprocess.run([TUG, "secrets-encrypt", "reencrypt", "--data-dir", server.data_dir], capture_output=True, text=True, timeout=60)
-        assert refused.returncode != 0 and "stop the server first" in refused.stderr
-        encrypt("rotate")
+        refused = reencrypt()
+        assert refused.returncode != 0 and "changed after the server started: restart the server" in refused.stderr, refused.stderr
         server.stop()
-        out = encrypt("reencrypt")
-        assert "removed 1 older key" in out
+        server.start()
+        encrypt("rotate")
+        assert reencrypt().returncode != 0, "the running server still writes under the old key"
+        server.stop()
+        server.start()  # writes the Secret again under the new key at start
+        server.kubectl("create", "secret", "generic", "later", "-n", "default", "--from-literal=k=v")
+        out = reencrypt()
+        assert out.returncode == 0 and "removed 1 older key" in out.stdout, out.stderr
         keys = json.load(open(config))["resources"][0]["providers"][0]["aescbc"]["keys"]
         assert len(keys) == 1 and keys[0]["name"] != first_key
-        assert f"Secrets stored: 1 aescbc key {keys[0]['name']}" in encrypt("status")
+        assert f"Secrets stored: 2 aescbc key {keys[0]['name']}" in encrypt("status")
+        server.stop()
         server.start()
         assert secret_value(server) == plaintext
         assert plaintext.encode() not in database_bytes(server)
+
+        # And with the server stopped: reencrypt writes the Secrets again itself.
+        encrypt("prepare")
+        encrypt("rotate")
+        server.stop()
+        assert "removed 1 older key" in encrypt("reencrypt")
+        server.start()
+        assert secret_value(server) == plaintext
     finally:
         server.cleanup()
 
