@@ -91,7 +91,7 @@ public final class APIServer: Sendable {
     /// Watches, followed logs and exec/attach relays, ended together at shutdown.
     let openStreams = OpenStreams()
     /// The in-process components' own identities (`token(for:)`).
-    public let components = ComponentTokens([.kubeScheduler, .kubeControllerManager, .kubeProxy]
+    public let components = ComponentTokens([.kubeScheduler, .kubeControllerManager, .kubeProxy, .clusterDNS]
                                             + ControllerPolicy.controllers.map(ControllerPolicy.user))
     let requestMetrics = RequestMetrics()
 

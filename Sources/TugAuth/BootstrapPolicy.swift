@@ -167,6 +167,11 @@ public enum BootstrapPolicy {
             events,
             rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
         ]),
+        // What the cluster DNS reads (CoreDNS's own role has the same for Services and EndpointSlices).
+        role("system:tug:cluster-dns", [
+            rule(["list", "watch"], [""], ["services"]),
+            rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"]),
+        ]),
         // What a node's NetworkPolicy enforcement reads (kube-router's own role): policies, and the pods and
         // namespaces their selectors name, across the cluster.
         role("system:tug:network-policy-agent", [
@@ -213,7 +218,8 @@ public enum BootstrapPolicy {
         // Nodes are authorized by the Node authorizer; the service proxy of a joined agent uses the node's
         // certificate, so nodes also read what kube-proxy reads.
         binding("system:tug:node-proxier", role: "system:node-proxier", subjects: [group("system:nodes")]),
-        binding("system:tug:network-policy-agent", subjects: [group("system:nodes"), user(UserInfo.kubeControllerManager.name)]),
+        binding("system:tug:network-policy-agent", subjects: [group("system:nodes")]),
+        binding("system:tug:cluster-dns", subjects: [serviceAccount("kube-system", "kube-dns")]),
         // Joining: the join token's bootstrap identity may request a node client certificate, which is approved
         // automatically (kubeadm's kubelet-bootstrap and node-autoapprove bindings); nodes renew their own.
         binding("system:tug:node-bootstrapper", role: "system:node-bootstrapper", subjects: [group("system:bootstrappers")]),

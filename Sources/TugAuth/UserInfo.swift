@@ -50,4 +50,6 @@ public struct UserInfo: Sendable, Hashable {
     public static let kubeControllerManager = UserInfo(name: "system:kube-controller-manager", groups: [authenticatedGroup])
     /// The service proxy's identity, as kube-proxy's.
     public static let kubeProxy = UserInfo(name: "system:kube-proxy", groups: [authenticatedGroup])
+    /// The cluster DNS inside `tug server`, as CoreDNS runs: the kube-system/kube-dns service account.
+    public static let clusterDNS = UserInfo.serviceAccount(namespace: "kube-system", name: "kube-dns")
 }

@@ -243,10 +243,20 @@ struct ServerCommand: TugSubcommand {
         // Nothing is listed before the server listens and the RBAC policy is in place (StoreService), so no
         // component starts with a 403.
         let informers = InformerFactory(client: controllerClient, startAfter: [listening, policyReady], logger: Logger(label: "tug.informers"))
+        // Components outside the controller manager read as themselves (their own watches, under their own roles):
+        // the cluster DNS as kube-system/kube-dns, the ingress proxy as its service account, the local node's proxy
+        // and network policy as the node. Their caches are the small kinds (Services, EndpointSlices, Secrets,
+        // Ingresses; the node's pods): the controllers' big ones stay shared.
+        var readers = [informers]
+        func reader(_ client: RESTClient, _ label: String) -> InformerFactory {
+            let factory = InformerFactory(client: client, startAfter: [listening, policyReady], logger: Logger(label: label))
+            readers.append(factory)
+            return factory
+        }
+        let dnsClient = RESTClient(sharing: controllerClient, token: server.components.token(for: .clusterDNS))
         var services: [any Service] = [
-            informers,
             dns,
-            ClusterDNS(resolver: resolver, informers: informers),
+            ClusterDNS(resolver: resolver, informers: reader(dnsClient, "tug.dns.informers")),
             NodeLifecycleController(client: controller(ControllerPolicy.node), informers: informers, logger: Logger(label: "tug.controller.nodelifecycle"),
                                     gracePeriod: try Self.duration(nodeMonitorGracePeriod, option: "--node-monitor-grace-period")),
         ] + ControllerManager.services(client: controller, informers: informers)
@@ -256,7 +266,8 @@ struct ServerCommand: TugSubcommand {
             var ingress = IngressController.Configuration(address: advertise, defaultCertificatePEM: identity.certificatePEM, defaultKeyPEM: identity.keyPEM)
             ingress.httpPort = ingressHttpPort
             ingress.httpsPort = ingressHttpsPort
-            services.append(IngressController(configuration: ingress, client: controller(ControllerPolicy.ingress), informers: informers,
+            let ingressClient = controller(ControllerPolicy.ingress)
+            services.append(IngressController(configuration: ingress, client: ingressClient, informers: reader(ingressClient, "tug.ingress.informers"),
                                               logger: Logger(label: "tug.ingress")))
         }
         if !disableScheduler {
@@ -278,15 +289,16 @@ struct ServerCommand: TugSubcommand {
                 return NodeCertificates.Pair(certificatePEM: issued.certificatePEM, keyPEM: issued.keyPEM)
             }, logger: Logger(label: "tug.agent"))
             services.append(agent)
-            services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: informers,
+            let nodeInformers = reader(client, "tug.agent.informers")
+            services.append(ServiceProxy(configuration: node.proxyConfiguration(dataDir: dataDir), informers: nodeInformers,
                                          runner: ProcessCommandRunner(), logger: Logger(label: "tug.proxy")))
-            services.append(NetworkPolicyEnforcer(names: node.proxyConfiguration(dataDir: dataDir).names, nodeName: nodeName, informers: informers,
+            services.append(NetworkPolicyEnforcer(names: node.proxyConfiguration(dataDir: dataDir).names, nodeName: nodeName, informers: nodeInformers,
                                                   runner: ProcessCommandRunner(), logger: Logger(label: "tug.netpol")))
         }
         // Services stop in reverse order: the agent and the control loops first (side by side), then the API
         // server (ending watches). The informers go last among them, once nothing reads their caches.
-        let informerService = services.removeFirst()
-        services = [informerService, ConcurrentServices(serviceName: "control loops", services: services, firstID: 1000)]
+        services = [ConcurrentServices(serviceName: "informers", services: readers, firstID: 2000),
+                    ConcurrentServices(serviceName: "control loops", services: services, firstID: 1000)]
         let groupConfiguration = ServiceGroupConfiguration.tug([
             StoreService(backend: backend, store: store, apiAddress: advertise, apiPort: httpsPort, dnsPort: dns.port,
                          ingressController: ingressEnabled ? IngressController.controllerName : nil, bootstrapped: bootstrapped,
