@@ -242,7 +242,18 @@ struct ServerCommand: TugSubcommand {
         }
         // Nothing is listed before the server listens and the RBAC policy is in place (StoreService), so no
         // component starts with a 403.
-        let informers = InformerFactory(client: controllerClient, startAfter: [listening, policyReady], logger: Logger(label: "tug.informers"))
+        // The scheduler reads the controllers' caches of pods, nodes and namespaces (one copy of the biggest caches)
+        // but under its own role: the factory does not start unless system:kube-scheduler may list and watch them.
+        let authorization = store.authorization
+        let readCheck: InformerFactory.ReadCheck = { reader, resource in
+            let user = UserInfo(name: reader, groups: [UserInfo.authenticatedGroup])
+            for verb in ["list", "watch"] where !authorization.authorize(AuthorizationAttributes(user: user, verb: verb, apiGroup: resource.group,
+                                                                                                   resource: resource.resource)).allowed {
+                return "\(reader) may not \(verb) \(resource): its role does not allow it"
+            }
+            return nil
+        }
+        let informers = InformerFactory(client: controllerClient, startAfter: [listening, policyReady], readCheck: readCheck, logger: Logger(label: "tug.informers"))
         // Components outside the controller manager read as themselves (their own watches, under their own roles):
         // the cluster DNS as kube-system/kube-dns, the ingress proxy as its service account, the local node's proxy
         // and network policy as the node. Their caches are the small kinds (Services, EndpointSlices, Secrets,

@@ -12,6 +12,8 @@ import TugControllerRuntime
 /// A pod that fits nowhere gets `PodScheduled=False` with kube's summary, may preempt lower-priority pods, and is
 /// retried when nodes or pods change.
 public final class Scheduler: Service, Sendable {
+    /// The user the scheduler is (kube-scheduler's `system:kube-scheduler`).
+    public static let user = "system:kube-scheduler"
     let client: RESTClient
     let logger: Logger
     let events: EventRecorder
@@ -31,9 +33,10 @@ public final class Scheduler: Service, Sendable {
         self.time = time
         queue = SchedulingQueue(time: time)
         events = EventRecorder(client: client, component: "default-scheduler", logger: logger)
-        pods = informers.informer(.pods)
-        nodes = informers.informer(.nodes)
-        namespaces = informers.informer(.namespaces)
+        // The controllers' caches, read as the scheduler: its own role must allow what it reads.
+        pods = informers.informer(.pods, readBy: Self.user)
+        nodes = informers.informer(.nodes, readBy: Self.user)
+        namespaces = informers.informer(.namespaces, readBy: Self.user)
         pods.addHandler { [weak self] event in self?.podChanged(event) }
         nodes.addHandler { [weak self] event in self?.nodeChanged(event) }
         namespaces.addHandler { [weak self] event in

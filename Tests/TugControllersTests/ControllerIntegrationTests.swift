@@ -127,3 +127,23 @@ struct CollectorService: RunnableService, Sendable {
     init(_ collector: GarbageCollector) { self.collector = collector }
     func runService() async throws { try await collector.run() }
 }
+
+@Suite struct SharedReadsTests {
+    /// A component reading shared caches under its own identity: the factory refuses to start when that identity's
+    /// role does not allow the reads, and starts when it does.
+    @Test func readersMustBeAllowedWhatTheyRead() async throws {
+        try await TestCluster.run { client in
+            let refusing = InformerFactory(client: client, readCheck: { reader, resource in
+                resource.resource == "pods" ? "\(reader) may not list \(resource): its role does not allow it" : nil
+            }, logger: ControllerIntegrationTests.logger)
+            _ = refusing.informer(.nodes, readBy: "system:kube-scheduler")
+            _ = refusing.informer(.pods, readBy: "system:kube-scheduler")
+            await #expect { try await refusing.run() } throws: { "\($0)" == "system:kube-scheduler may not list pods: its role does not allow it" }
+            let allowing = InformerFactory(client: client, readCheck: { _, _ in nil }, logger: ControllerIntegrationTests.logger)
+            let nodes = allowing.informer(.nodes, readBy: "system:kube-scheduler")
+            try await TestCluster.with([allowing]) {
+                await nodes.waitForSync()
+            }
+        }
+    }
+}
