@@ -217,6 +217,9 @@ public final class ObjectStore: Sendable {
         object.generation = d.strategy.tracksGeneration ? 1 : 0
         d.strategy.prepareForCreate(&object)
         d.strategy.applyDefaults(&object)
+        // A kind with a status starts from an empty one, as upstream's objects do (their status struct is never
+        // omitted): clients read `status` of a new object without checking for it.
+        if d.hasStatus, object["status"].isNull { object["status"] = .emptyObject }
         var errors = MetadataValidation.validate(object, definition: d)
         errors.append(contentsOf: d.strategy.validate(object))
         if !errors.isEmpty { throw .invalid(kind: d.kind, group: d.group, name: object.name, errors: errors) }

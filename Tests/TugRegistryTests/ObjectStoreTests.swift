@@ -33,6 +33,21 @@ let podBody: JSONValue = ["metadata": ["name": "p", "labels": ["app": "web"]], "
         #expect(pod["status"]["phase"] == "Pending")
     }
 
+    @Test func kindsWithAStatusStartFromAnEmptyOne() async throws {
+        let store = try await makeStore()
+        let deployment: JSONValue = ["metadata": ["name": "d"], "spec": ["selector": ["matchLabels": ["a": "b"]],
+                                     "template": ["metadata": ["labels": ["a": "b"]], "spec": ["containers": [["name": "c", "image": "busybox"]]]]]]
+        let created = try await store.create(try store.scheme.def("apps", "deployments"), namespace: "default", object: deployment)
+        #expect(created["status"] == .emptyObject, "status: {} as upstream's never-omitted status struct")
+        let ingress: JSONValue = ["metadata": ["name": "i"], "spec": ["defaultBackend": ["service": ["name": "web", "port": ["number": 80]]]]]
+        let routed = try await store.create(try store.scheme.def("networking.k8s.io", "ingresses"), namespace: "default", object: ingress)
+        #expect(routed["status"] == ["loadBalancer": [:]])
+        let configMap = try await store.create(try store.scheme.def("", "configmaps"), namespace: "default", object: ["metadata": ["name": "c"]])
+        #expect(configMap["status"].isNull, "a kind without a status gets none")
+        #expect(StatusError.notFound(GroupResource(group: "", resource: "pods"), name: "p").status["details"] == ["name": "p", "kind": "pods"],
+                "the core group is left out of details, as upstream's omitempty")
+    }
+
     @Test func createErrorsAreStatuses() async throws {
         let store = try await makeStore()
         let pods = try store.scheme.def("", "pods")

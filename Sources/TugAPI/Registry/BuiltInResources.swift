@@ -102,7 +102,9 @@ extension Scheme {
                                    let address = (ing["status"]["loadBalancer"]["ingress"].arrayValue ?? []).compactMap { $0["ip"].stringValue ?? $0["hostname"].stringValue }
                                    return [.string(ing["spec"]["ingressClassName"].stringValue ?? "<none>"), .string(hosts.isEmpty ? "*" : hosts.joined(separator: ",")),
                                            .string(address.joined(separator: ",")), .string(ing["spec"]["tls"].isEmptyCollection ? "80" : "80, 443")]
-                               })),
+                               },
+                               // `status: {loadBalancer: {}}` from the start, as upstream shows a new Ingress.
+                               defaults: { ing in if ing["status"]["loadBalancer"].isNull { ing["status"]["loadBalancer"] = .emptyObject } })),
         ResourceDefinition(group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", resource: "networkpolicies", namespaced: true,
                            shortNames: ["netpol"], schema: NetworkPolicySchemas.networkPolicy, strategy: NetworkPolicyStrategy()),
         ResourceDefinition(group: "networking.k8s.io", version: "v1", kind: "IngressClass", resource: "ingressclasses", namespaced: false,

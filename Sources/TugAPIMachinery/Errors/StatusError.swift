@@ -66,7 +66,8 @@ public struct StatusError: Error, Sendable, Hashable, CustomStringConvertible {
         if let details {
             var d: JSONValue = .emptyObject
             if let name = details.name { d["name"] = .string(name) }
-            if let group = details.group { d["group"] = .string(group) }
+            // Upstream's `group,omitempty`: the core group is left out, not sent as "".
+            if let group = details.group, !group.isEmpty { d["group"] = .string(group) }
             if let kind = details.kind { d["kind"] = .string(kind) }
             if let retry = details.retryAfterSeconds { d["retryAfterSeconds"] = .int(Int64(retry)) }
             if !details.causes.isEmpty {
