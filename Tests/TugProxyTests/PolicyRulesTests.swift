@@ -81,4 +81,17 @@ import TugAPIMachinery
         let both = rules.render(policies: [policy("both", ["podSelector": [:], "policyTypes": ["Ingress", "Egress"]])], pods: [client], namespaces: [])
         #expect(chain(both, "E", "client")?.count == 3 && chain(both, "I", "client")?.count == 3, "default deny both ways")
     }
+
+    @Test func peersSelectedOnceServeEveryPodAPolicySelects() {
+        let webs = [pod("web-1", ip: "10.42.0.2", labels: ["app": "web"], ports: [("http", 8080)]),
+                    pod("web-2", ip: "10.42.0.3", labels: ["app": "web"], ports: [("http", 9090)])]
+        let client = pod("client", node: "n2", ip: "10.42.1.5", labels: ["role": "client"])
+        let allow = policy("allow", ["podSelector": ["matchLabels": ["app": "web"]], "ingress": [[
+            "from": [["podSelector": ["matchLabels": ["role": "client"]]]], "ports": [["protocol": "TCP", "port": "http"]],
+        ]]])
+        let set = rules.render(policies: [allow], pods: webs + [client], namespaces: [])
+        #expect(chain(set, "I", "web-1")?.contains { $0.contains("-s 10.42.1.5/32 -p tcp -m tcp --dport 8080 -j RETURN") } == true)
+        #expect(chain(set, "I", "web-2")?.contains { $0.contains("-s 10.42.1.5/32 -p tcp -m tcp --dport 9090 -j RETURN") } == true,
+                "the shared peer selection, each pod's own named port")
+    }
 }

@@ -5,11 +5,19 @@ import TugAPIMachinery
 struct PolicyPeers {
     let pods: [PolicyPod]
     let namespaceLabels: [String: [String: String]]
+    /// The pods each peer selects (by policy, direction, rule and peer): the same for every local pod a policy
+    /// selects, so the cluster's pods are matched against a peer once per render.
+    var selections: [String: [PolicyPod]] = [:]
+
+    init(pods: [PolicyPod], namespaceLabels: [String: [String: String]]) {
+        self.pods = pods
+        self.namespaceLabels = namespaceLabels
+    }
 
     /// Rules that RETURN (allow) what `rule` of `policy` lets through for `pod`; an ipBlock with excepts gets a
     /// chain of its own (`subchain(peerIndex)`), which marks what it allows.
-    func allow(_ rule: JSONValue, direction: PolicyDirection, pod: PolicyPod, policy: JSONValue, subchain: (Int) -> String,
-               into filter: inout RuleSet.Table) -> [String] {
+    mutating func allow(_ rule: JSONValue, direction: PolicyDirection, pod: PolicyPod, policy: JSONValue, ruleIndex index: Int,
+                        subchain: (Int) -> String, into filter: inout RuleSet.Table) -> [String] {
         let comment = "-m comment --comment \"\(policy.namespace)/\(policy.name)\""
         let ports = rule["ports"].arrayValue ?? []
         let peers = rule[direction.peers].arrayValue ?? []
@@ -17,7 +25,7 @@ struct PolicyPeers {
         let ownPorts = direction == .ingress ? Self.matches(ports, target: pod) : Self.matches(ports, target: nil)
         guard !peers.isEmpty else { return ownPorts.map { join(comment, $0, "-j RETURN") } }
         var out: [String] = []
-        for (index, peer) in peers.enumerated() {
+        for (position, peer) in peers.enumerated() {
             let block = peer["ipBlock"]
             if !block.isNull {
                 guard let cidr = block["cidr"].stringValue.flatMap(CIDR.init), cidr.isIPv4 else { continue }
@@ -25,14 +33,16 @@ struct PolicyPeers {
                 if excepts.isEmpty {
                     out += ownPorts.map { join(comment, "\(direction.peerMatch) \(cidr)", $0, "-j RETURN") }
                 } else {
-                    let chain = subchain(index)
+                    let chain = subchain(position)
                     filter.chains[chain] = excepts.map { "\(direction.peerMatch) \($0) -j RETURN" }
                         + ownPorts.map { join("\(direction.peerMatch) \(cidr)", $0, "-j MARK --set-xmark \(PolicyRules.allowMark)") }
                     out += [join(comment, "-j \(chain)"), join(comment, "-m mark --mark \(PolicyRules.allowMark) -j RETURN")]
                 }
                 continue
             }
-            for other in selected(by: peer, policyNamespace: policy.namespace) {
+            let key = "\(policy["metadata"]["uid"].stringValue ?? policy.namespace + "/" + policy.name)/\(direction.tag)/\(index)/\(position)"
+            if selections[key] == nil { selections[key] = selected(by: peer, policyNamespace: policy.namespace) }
+            for other in selections[key] ?? [] {
                 let portMatches = direction == .ingress ? ownPorts : Self.matches(ports, target: other)
                 out += portMatches.map { join(comment, "\(direction.peerMatch) \(other.ip)/32", $0, "-j RETURN") }
             }

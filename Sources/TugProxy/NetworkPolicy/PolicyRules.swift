@@ -30,10 +30,12 @@ public struct PolicyRules: Sendable {
         filter.append(dispatch, "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
         let labels = Dictionary(namespaces.map { ($0.name, Self.namespaceLabels($0)) }, uniquingKeysWith: { first, _ in first })
         let live = pods.compactMap(PolicyPod.init).sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        // Each policy's pod selector parsed once per render, not once per local pod.
         let sortedPolicies = policies.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        let context = PolicyPeers(pods: live, namespaceLabels: labels)
+            .map { (policy: $0, selector: Self.selector($0["spec"]["podSelector"])) }
+        var context = PolicyPeers(pods: live, namespaceLabels: labels)
         for pod in live where pod.node == nodeName {
-            let selecting = sortedPolicies.filter { $0.namespace == pod.namespace && Self.selector($0["spec"]["podSelector"])?.matches(pod.labels) == true }
+            let selecting = sortedPolicies.filter { $0.policy.namespace == pod.namespace && $0.selector?.matches(pod.labels) == true }.map(\.policy)
             for direction in PolicyDirection.allCases {
                 let applying = selecting.filter { direction.applies(to: $0) }
                 guard !applying.isEmpty else { continue }
@@ -41,7 +43,7 @@ public struct PolicyRules: Sendable {
                 var rules = ["-j MARK --set-xmark 0x0/\(Self.markBit)"]
                 for policy in applying {
                     for (index, rule) in (policy["spec"][direction.rules].arrayValue ?? []).enumerated() {
-                        rules += context.allow(rule, direction: direction, pod: pod, policy: policy,
+                        rules += context.allow(rule, direction: direction, pod: pod, policy: policy, ruleIndex: index,
                                                subchain: { peer in "\(names.prefix)-B-\(ChainNames.tag("\(pod.uid)/\(policy.uid)/\(direction.tag)/\(index)/\(peer)"))" },
                                                into: &filter)
                     }
